@@ -1,0 +1,259 @@
+"""Label taxonomy: canonical ratings, warning ids and the mapping from declared terms.
+
+The taxonomy is data (``classifier/data/taxonomy.json``); users can pass their own
+file with the same schema (``--taxonomy``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+RATING_LEVELS: tuple[str, ...] = ("general", "teen", "mature", "explicit")
+
+#: Warning status values, see :class:`DeclaredWarnings`.
+WARNING_STATUSES: tuple[str, ...] = ("declared", "none", "withheld", "absent")
+
+
+class TaxonomyError(ValueError):
+    """A taxonomy file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class WarningLabel:
+    """One warning of the taxonomy."""
+
+    id: str
+    name: str
+    definition: str
+    patterns: tuple[re.Pattern[str], ...]
+    exclude: tuple[re.Pattern[str], ...]
+
+    def matches(self, term: str) -> bool:
+        """Return True if the normalised free-form ``term`` declares this warning."""
+        if any(p.search(term) for p in self.exclude):
+            # An exclusion only blocks the match if nothing is left after removing it,
+            # so "no sex but violence" still maps to violence via the other label.
+            stripped = term
+            for p in self.exclude:
+                stripped = p.sub(" ", stripped)
+            return any(p.search(stripped) for p in self.patterns)
+        return any(p.search(term) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class RatingValue:
+    """A declared rating parsed against the known scales."""
+
+    raw: str
+    scale: str
+    canonical: str | None
+    reason: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form used in machine output."""
+        return {"raw": self.raw, "scale": self.scale, "canonical": self.canonical}
+
+    @property
+    def display(self) -> str:
+        """Declared value with its scale, e.g. ``M (ffn)``."""
+        return f"{self.raw} ({self.scale})"
+
+
+@dataclass
+class DeclaredWarnings:
+    """Warnings as declared by the author, mapped onto the taxonomy.
+
+    ``status`` is ``declared`` (a list, possibly only unmapped terms), ``none``
+    (explicitly no warnings), ``withheld`` (the author chose not to warn: unknown, not
+    none) or ``absent`` (nothing said).
+    """
+
+    status: str = "absent"
+    canonical: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form used in machine output."""
+        return {"status": self.status, "canonical": list(self.canonical), "unmapped": list(self.unmapped)}
+
+
+_WS = re.compile(r"\s+")
+_TERM_SPLIT = re.compile(r"\s*(?:[,;|•·\n]|\s-\s|\s–\s)\s*")
+
+
+def normalize_term(term: str) -> str:
+    """Lower-case, unify quotes/dashes and collapse whitespace for pattern matching."""
+    t = term.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
+    t = t.strip().strip(".!:*_\"'()[]{}").strip()
+    return _WS.sub(" ", t.lower())
+
+
+def split_terms(value: str) -> list[str]:
+    """Split a free-form warnings value (``"a, b; c"``) into terms; ``/`` is kept (Rape/Non-Con)."""
+    parts = [p.strip().strip(".").strip() for p in _TERM_SPLIT.split(value)]
+    return [p for p in parts if p and any(ch.isalnum() for ch in p)]
+
+
+class Taxonomy:
+    """Ratings and warnings of a taxonomy file, with the term mapping."""
+
+    def __init__(self, data: dict[str, Any], source: str = "<dict>") -> None:
+        self.source = source
+        try:
+            ratings = data["ratings"]
+            self.levels: tuple[str, ...] = tuple(ratings["levels"])
+            if self.levels != RATING_LEVELS:
+                raise TaxonomyError(f"{source}: rating levels must be {list(RATING_LEVELS)}")
+            self.scales: dict[str, dict[str, str | None]] = {
+                scale: {k.lower(): v for k, v in mapping.items()} for scale, mapping in ratings["scales"].items()
+            }
+            self.display: dict[str, dict[str, str]] = ratings.get("display", {})
+            self.unknown_ratings = frozenset(v.lower() for v in ratings.get("unknown", []))
+            status = data.get("warning_status_terms", {})
+            self._none = tuple(re.compile(p) for p in status.get("none", []))
+            self._withheld = tuple(re.compile(p) for p in status.get("withheld", []))
+            self.warnings: tuple[WarningLabel, ...] = tuple(
+                WarningLabel(
+                    id=w["id"],
+                    name=w["name"],
+                    definition=w["definition"],
+                    patterns=tuple(re.compile(p) for p in w["patterns"]),
+                    exclude=tuple(re.compile(p) for p in w.get("exclude", [])),
+                )
+                for w in data["warnings"]
+            )
+        except (KeyError, TypeError) as exc:
+            raise TaxonomyError(f"{source}: missing or malformed field {exc}") from None
+        except re.error as exc:
+            raise TaxonomyError(f"{source}: bad pattern: {exc}") from None
+        ids = [w.id for w in self.warnings]
+        if len(set(ids)) != len(ids):
+            raise TaxonomyError(f"{source}: duplicate warning ids")
+        for scale, mapping in self.scales.items():
+            bad = {v for v in mapping.values() if v is not None and v not in RATING_LEVELS}
+            if bad:
+                raise TaxonomyError(f"{source}: scale {scale!r} maps to unknown levels {sorted(bad)}")
+
+    @property
+    def warning_ids(self) -> tuple[str, ...]:
+        """Warning ids in taxonomy order."""
+        return tuple(w.id for w in self.warnings)
+
+    # -- ratings -------------------------------------------------------------------------
+    def parse_rating(self, raw: str, scale_hint: str | None = None) -> RatingValue | None:
+        """Parse a declared rating such as ``"M"``, ``"Rated T for language"``, ``"Explicit"``.
+
+        Returns None when ``raw`` holds no rating at all. "Not Rated" and the like give a
+        :class:`RatingValue` whose ``canonical`` is None (unknown, never a level).
+        """
+        text = _WS.sub(" ", raw.replace("\u2013", "-").replace("\u2014", "-")).strip()
+        text = re.sub(r"^(rated|rating)\s*[:\-]?\s*", "", text, flags=re.I).strip(" .:*_\"'")
+        if not text:
+            return None
+        low = text.lower()
+        if low in self.unknown_ratings or low.startswith("not rated"):
+            return RatingValue(raw=text, scale=scale_hint or "ao3", canonical=None)
+        order = self._scale_order(scale_hint)
+        # Longest key first so "teen and up audiences" wins over "teen", "k+" over "k".
+        for scale in order:
+            mapping = self.scales[scale]
+            for key in sorted(mapping, key=len, reverse=True):
+                m = re.match(re.escape(key) + r"(?![\w+])", low)
+                if m:
+                    rest = text[m.end():].strip(" ,.-:()")
+                    reason = re.sub(r"^for\s+", "", rest, flags=re.I).strip() or None
+                    raw_value = text[: m.end()].strip()
+                    return RatingValue(raw=raw_value, scale=scale, canonical=mapping[key], reason=reason)
+        return None
+
+    def _scale_order(self, hint: str | None) -> list[str]:
+        # AO3 words before single letters: "Mature" must not be read as FFN "M" + "ature",
+        # which the (?![\w+]) guard prevents anyway; FFN before MPAA so "T" and "M" are FFN.
+        order = [s for s in ("ao3", "ffn", "mpaa", "words") if s in self.scales]
+        order += [s for s in self.scales if s not in order]
+        if hint and hint in self.scales:
+            order.remove(hint)
+            order.insert(0, hint)
+        return order
+
+    def rating_display(self, level: str | None, scale: str = "ao3") -> str:
+        """Show a canonical level on a scale (``mature`` → ``Mature`` on ao3, ``M`` on ffn)."""
+        if level is None:
+            return "unknown"
+        return self.display.get(scale, {}).get(level, level)
+
+    # -- warnings ------------------------------------------------------------------------
+    def map_term(self, term: str) -> list[str]:
+        """Warning ids a single free-form term declares (possibly several, possibly none)."""
+        norm = normalize_term(term)
+        return [w.id for w in self.warnings if w.matches(norm)]
+
+    def term_status(self, term: str) -> str | None:
+        """``none`` / ``withheld`` if the term is a status marker, else None."""
+        norm = normalize_term(term)
+        if any(p.search(norm) for p in self._withheld):
+            return "withheld"
+        if any(p.search(norm) for p in self._none):
+            return "none"
+        return None
+
+    def parse_warnings(self, terms: list[str]) -> DeclaredWarnings:
+        """Map declared terms to a :class:`DeclaredWarnings` (status + canonical + unmapped)."""
+        out = DeclaredWarnings(raw=list(terms))
+        statuses: set[str] = set()
+        for term in terms:
+            status = self.term_status(term)
+            if status:
+                statuses.add(status)
+                continue
+            ids = self.map_term(term)
+            if ids:
+                out.canonical.extend(i for i in ids if i not in out.canonical)
+            elif term.strip():
+                out.unmapped.append(term.strip())
+        order = {wid: k for k, wid in enumerate(self.warning_ids)}
+        out.canonical.sort(key=order.__getitem__)
+        if out.canonical or out.unmapped:
+            out.status = "declared"
+        elif "withheld" in statuses:
+            out.status = "withheld"
+        elif "none" in statuses:
+            out.status = "none"
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Summary used in model cards and docs."""
+        return {
+            "source": self.source,
+            "levels": list(self.levels),
+            "warnings": [{"id": w.id, "name": w.name, "definition": w.definition} for w in self.warnings],
+        }
+
+
+def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
+    """Load a taxonomy file, or the packaged default when ``path`` is None."""
+    if path is None:
+        return _default_taxonomy()
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TaxonomyError(f"{p}: cannot read taxonomy ({exc.strerror or exc})") from None
+    except json.JSONDecodeError as exc:
+        raise TaxonomyError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise TaxonomyError(f"{p}: taxonomy must be a JSON object")
+    return Taxonomy(data, source=str(p))
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    text = resources.files("classifier").joinpath("data/taxonomy.json").read_text(encoding="utf-8")
+    return Taxonomy(json.loads(text), source="default")

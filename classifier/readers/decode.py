@@ -1,0 +1,138 @@
+"""Bytes to text: BOMs, UTF-16 without BOM, legacy 8-bit encodings, binary refusal."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+from classifier.readers.errors import ReadError
+
+# Magic numbers of formats that are never story text, named in the error message.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "gzip-compressed data"),
+    (b"BZh", "bzip2-compressed data"),
+    (b"\xfd7zXZ\x00", "xz-compressed data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "an executable"),
+    (b"MZ", "a Windows executable"),
+    (b"RIFF", "a RIFF (audio/video/image) file"),
+    (b"OggS", "an Ogg media file"),
+    (b"ID3", "an MP3 file"),
+    (b"\x00\x00\x00\x18ftyp", "an MP4 video"),
+    (b"\x00\x00\x00\x20ftyp", "an MP4 video"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old MS Office document"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+)
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name the binary format of ``data`` if its magic number is known, else None."""
+    for magic, name in _MAGIC:
+        if data.startswith(magic):
+            if magic == b"MZ" and b"This program" not in data[:512]:
+                continue
+            return name
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    # ASCII-heavy UTF-16 has a NUL in every other byte; guess the byte order from where.
+    sample = data[:4000]
+    if len(sample) < 4:
+        return None
+    even = sample[0::2].count(0)
+    odd = sample[1::2].count(0)
+    half = len(sample) / 2
+    if odd > 0.4 * half and even < 0.05 * half:
+        return "utf-16-le"
+    if even > 0.4 * half and odd < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
+    """Decode file bytes to text and name the encoding used.
+
+    Raises
+    ------
+    ReadError
+        For binary data (NUL bytes that are not UTF-16, known magic numbers, or text that
+        decodes to mostly control characters).
+    """
+    for bom, enc in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom):].decode(enc), enc + " (BOM)"
+            except UnicodeDecodeError:
+                raise ReadError(name, f"starts with a {enc} byte-order mark but is not valid {enc}") from None
+    kind = sniff_binary(data)
+    if kind:
+        raise ReadError(name, f"binary data ({kind}), not text")
+    if b"\x00" in data[:65536]:
+        enc16 = _utf16_without_bom(data)
+        if enc16:
+            try:
+                return data.decode(enc16), enc16
+            except UnicodeDecodeError:
+                pass
+        raise ReadError(name, "binary data (contains NUL bytes), not text")
+    try:
+        text = data.decode("utf-8")
+        encoding = "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = _decode_legacy(data)
+    _refuse_control_soup(text, name)
+    return text, encoding
+
+
+def _decode_legacy(data: bytes) -> tuple[str, str]:
+    # Fan fiction that is not UTF-8 is overwhelmingly Windows-1252 (Word, old archives);
+    # charset-normalizer is consulted for text that is clearly not Latin script.
+    try:
+        cp = data.decode("cp1252")
+    except UnicodeDecodeError:
+        cp = None
+    if cp is not None and _latin_plausible(cp):
+        return cp, "cp1252"
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None and best.encoding:
+        return str(best), best.encoding
+    if cp is not None:
+        return cp, "cp1252"
+    return data.decode("latin-1"), "latin-1"
+
+
+def _latin_plausible(text: str) -> bool:
+    # Text decoded with the wrong 8-bit codepage shows many accented capitals and
+    # symbols in a row (e.g. cp1251 Russian read as cp1252); real English/French text
+    # has accented letters only sparsely, mostly lower-case after ASCII letters.
+    non_ascii = [ch for ch in text if ord(ch) > 127]
+    if not non_ascii:
+        return True
+    letters = sum(1 for ch in text if ch.isalpha())
+    return len(non_ascii) <= max(8, 0.15 * max(letters, 1))
+
+
+def _refuse_control_soup(text: str, name: str) -> None:
+    sample = text[:20000]
+    if not sample:
+        return
+    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\r\t\f\v")
+    if bad > max(8, 0.02 * len(sample)):
+        raise ReadError(name, "binary data (mostly control characters), not text")

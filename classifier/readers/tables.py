@@ -1,0 +1,217 @@
+"""Tables of stories (CSV/TSV/JSONL/JSON/Parquet): one story per row, read in chunks."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from classifier.labels import Taxonomy, split_terms
+from classifier.readers.errors import ReadError
+from classifier.story import Declared, Story
+
+TEXT_COLUMNS = ("text", "body", "story", "content", "chapter_text", "fulltext", "summary")
+ID_COLUMNS = ("id", "work_id", "story_id", "uid")
+TITLE_COLUMNS = ("title", "name")
+RATING_COLUMNS = ("rating", "declared_rating", "rated")
+WARNING_COLUMNS = ("warnings", "declared_warnings", "archive_warnings", "warning")
+TAG_COLUMNS = {
+    "fandoms": ("fandoms", "fandom"),
+    "relationships": ("relationships", "pairings"),
+    "characters": ("characters",),
+    "categories": ("categories",),
+    "freeform": ("tags", "freeform", "additional_tags"),
+    "genres": ("genres",),
+}
+
+
+@dataclass
+class TableOptions:
+    """Which columns hold what; None means detect from common names."""
+
+    text_col: str | None = None
+    id_col: str | None = None
+    title_col: str | None = None
+    rating_col: str | None = None
+    warnings_col: str | None = None
+    chunksize: int = 2000
+
+
+def _pick(columns: list[str], wanted: str | None, defaults: tuple[str, ...], what: str, name: str) -> str | None:
+    if wanted:
+        if wanted not in columns:
+            raise ReadError(name, f"no {what} column {wanted!r} (columns: {', '.join(columns[:20])})")
+        return wanted
+    lower = {c.lower(): c for c in columns}
+    for d in defaults:
+        if d in lower:
+            return lower[d]
+    return None
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, float) and math.isnan(value):
+        return []
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value if v is not None and str(v).strip()]
+    s = str(value).strip()
+    if s.startswith("[") and s.endswith("]"):
+        try:
+            parsed = json.loads(s)
+            if isinstance(parsed, list):
+                return [str(v) for v in parsed if str(v).strip()]
+        except json.JSONDecodeError:
+            pass
+    return split_terms(s)
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value)) if not isinstance(value, (list, tuple)) and not hasattr(value, "tolist") else False
+    except (TypeError, ValueError):
+        return False
+
+
+def _present(value: Any) -> bool:
+    if isinstance(value, (list, tuple)) or hasattr(value, "tolist"):
+        return True
+    return not _is_missing(value)
+
+
+def _frames(data: bytes, kind: str, name: str, chunksize: int) -> Iterator[Any]:
+    import pandas as pd
+
+    try:
+        if kind == "parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(io.BytesIO(data))
+            for batch in pf.iter_batches(batch_size=chunksize):
+                yield batch.to_pandas()
+            return
+        if kind == "json":
+            obj = json.loads(data.decode("utf-8-sig"))
+            if isinstance(obj, dict):
+                obj = [obj]
+            if not isinstance(obj, list):
+                raise ReadError(name, "JSON table must be an array of objects")
+            yield pd.DataFrame(obj)
+            return
+        if kind == "jsonl":
+            yield from _jsonl_frames(data, name, chunksize)
+            return
+        sep = "\t" if kind == "tsv" else ","
+        reader = pd.read_csv(io.BytesIO(data), sep=sep, chunksize=chunksize, dtype=object, keep_default_na=False,
+                             na_values=[""], encoding_errors="replace")
+        yield from reader
+    except ReadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any parser failure is one clear line
+        raise ReadError(name, f"cannot parse {kind.upper()} table ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _jsonl_frames(data: bytes, name: str, chunksize: int) -> Iterator[Any]:
+    import pandas as pd
+
+    rows: list[dict[str, Any]] = []
+    bad: list[tuple[int, str]] = []
+    for lineno, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append((lineno, f"invalid JSON ({exc.msg})"))
+            obj = None
+        if obj is not None and not isinstance(obj, dict):
+            bad.append((lineno, "not a JSON object"))
+            obj = None
+        rows.append({"__row__": lineno, **(obj or {"__bad__": True})})
+        if len(rows) >= chunksize:
+            yield pd.DataFrame(rows), bad
+            rows, bad = [], []
+    if rows or bad:
+        yield pd.DataFrame(rows), bad
+
+
+def read_table(data: bytes, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions) -> Iterator[Story | ReadError]:
+    """Yield one :class:`Story` per row, or a :class:`ReadError` naming the bad row."""
+    row_offset = 0
+    columns_checked = False
+    text_col = id_col = title_col = rating_col = warnings_col = None
+    tag_cols: dict[str, str] = {}
+    stem = Path(path).stem or path
+    for item in _frames(data, kind, path, options.chunksize):
+        bad: list[tuple[int, str]] = []
+        if isinstance(item, tuple):
+            frame, bad = item
+        else:
+            frame = item
+        for lineno, reason in bad:
+            yield ReadError(f"{path} row {lineno}", reason)
+        columns = [str(c) for c in frame.columns if c not in ("__row__", "__bad__")]
+        if not columns_checked and columns:
+            text_col = _pick(columns, options.text_col, TEXT_COLUMNS, "text", path)
+            if text_col is None:
+                raise ReadError(path, f"no text column found (columns: {', '.join(columns[:20])}); use --text-col")
+            id_col = _pick(columns, options.id_col, ID_COLUMNS, "id", path)
+            title_col = _pick(columns, options.title_col, TITLE_COLUMNS, "title", path)
+            rating_col = _pick(columns, options.rating_col, RATING_COLUMNS, "rating", path)
+            warnings_col = _pick(columns, options.warnings_col, WARNING_COLUMNS, "warnings", path)
+            for key, names in TAG_COLUMNS.items():
+                col = _pick(columns, None, names, key, path)
+                if col:
+                    tag_cols[key] = col
+            columns_checked = True
+        if text_col is None:
+            continue
+        for k, row in enumerate(frame.to_dict("records")):
+            if row.get("__bad__") is True:
+                continue
+            rowno = int(row["__row__"]) if "__row__" in row else row_offset + k + (2 if kind in ("csv", "tsv") else 1)
+            where = f"{path} row {rowno}"
+            text = row.get(text_col)
+            if _is_missing(text):
+                yield ReadError(where, f"missing text in column {text_col!r}")
+                continue
+            if not isinstance(text, str):
+                yield ReadError(where, f"text in column {text_col!r} is {type(text).__name__}, not a string")
+                continue
+            sid = row.get(id_col) if id_col else None
+            story = Story(
+                id=str(sid) if not _is_missing(sid) and sid is not None else f"{stem}:{rowno}",
+                path=f"{path}#row={rowno}",
+                format=f"table-{kind}",
+                title=str(row[title_col]) if title_col and not _is_missing(row.get(title_col)) else None,
+                body=text.replace("\r\n", "\n").strip(),
+            )
+            declared = Declared()
+            if rating_col and not _is_missing(row.get(rating_col)):
+                raw = str(row[rating_col])
+                declared.rating = taxonomy.parse_rating(raw)
+                if declared.rating is None:
+                    story.note(f"unrecognized rating {raw[:60]!r} in column {rating_col!r}")
+            if warnings_col and _present(row.get(warnings_col)):
+                terms = _as_list(row.get(warnings_col))
+                if terms:
+                    declared.warnings = taxonomy.parse_warnings(terms)
+            for key, col in tag_cols.items():
+                if _present(row.get(col)):
+                    declared.add_tags(key, _as_list(row.get(col)))
+            story.declared = declared
+            yield story
+        row_offset += len(frame)
