@@ -60,7 +60,7 @@ _FFN_GENRES = {
 
 _DECOR = r"[\s>*_#~\-+\u2022]*"
 _FIELD_RE = re.compile(
-    r"^" + _DECOR + r"(?P<label>[A-Za-z][A-Za-z/' ]{0,24}?(?:\(s\))?)" + r"[*_ ]*[:=][*_ ]*(?P<value>.*?)[*_ ]*$"
+    r"^" + _DECOR + r"(?P<label>[A-Za-z][A-Za-z/' ]{0,24}?(?:\(s\))?)" + r"(?:[*_ ]*[:=]|\s+[-\u2013\u2014](?=\s))[*_ ]*(?P<value>.*?)[*_ ]*$"
 )
 _RATED_RE = re.compile(r"^" + _DECOR + r"rated\s*:?\s+(?P<value>\S.*)$", re.I)
 _AN_RE = re.compile(
@@ -161,9 +161,7 @@ def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
         position += 1
         if position == 1 and not any(g in part.lower() for g in _FFN_GENRES):
             declared.language = part
-        elif all(g.strip().lower() in _FFN_GENRES for g in part.split("/") if g.strip()) and "/" in part or (
-            part.lower() in _FFN_GENRES
-        ):
+        elif all(g.lower() in _FFN_GENRES for g in _split_genres(part)):
             declared.add_tags("genres", _split_genres(part))
         else:
             chars = re.sub(r"[\[\]]", ",", part)
@@ -486,6 +484,10 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
         ao3 = "archiveofourown" in " ".join(declared.raw.values()).lower()
         declared, title2 = _reparse_fanficfare(lines[:body_start_line], taxonomy, ao3)
         title = title or title2
+
+    if title and kind in ("ffn", "fanficfare"):
+        # Both put "Title by Author" on one line; the author is not ours to keep.
+        title = re.sub(r"\s+by\s+.+$", "", title) or title
 
     # End notes: trailing author's-note paragraphs.
     end_line = n

@@ -1,0 +1,232 @@
+"""Plain-text and markdown headers written by authors, in many layouts."""
+
+import pytest
+
+from classifier.readers import ReadOptions, read_bytes
+from tests.conftest import read_one
+
+STORY = (
+    "The kettle clicked off and Ana poured the water over the leaves, watching the colour bloom.\n\n"
+    "Outside, the first snow of the year was falling on the allotments, and the robin was back on the fence.\n"
+)
+
+
+def test_basic_header_block():
+    s = read_one("Rating: M\nWarnings: Violence, Character Death\nPairing: A/B\n\n" + STORY)
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.rating.scale == "ffn"
+    assert s.declared.warnings.canonical == ["violence", "major_character_death"]
+    assert s.declared.tags["relationships"] == ["A/B"]
+    assert s.body.startswith("The kettle")
+    assert "Rating" not in s.body
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Rating: T\nWarnings: swearing\n",
+        "RATING: T\nWARNINGS: swearing\n",
+        "rating:T\nwarning:swearing\n",
+        "Rating :  T  \nWarnings  :   swearing\n",
+        "Warnings: swearing\nRating: T\n",
+        "Rated T for swearing\n",
+        "Rated: T\nTW: swearing\n",
+        "Rating - T\nCW - swearing\n",
+        "**Rating:** T\n**Warnings:** swearing\n",
+        "- Rating: T\n- Content warning: swearing\n",
+        "Ratings: T\nTrigger Warnings: swearing\n",
+        "Rating: T\n\nWarnings: swearing\n",
+    ],
+)
+def test_layout_variations(header):
+    s = read_one(header + "\n" + STORY)
+    assert s.declared.rating.canonical == "teen", header
+    assert s.declared.warnings.canonical == ["strong_language"], header
+    assert s.body.startswith("The kettle"), header
+
+
+def test_explicit_uppercase_and_pairings_plural():
+    s = read_one("RATING: Explicit\nPairing(s): Cloud/Tifa, Zack/Aerith\n\n" + STORY)
+    assert s.declared.rating.canonical == "explicit"
+    assert s.declared.tags["relationships"] == ["Cloud/Tifa", "Zack/Aerith"]
+
+
+def test_title_line_then_header():
+    s = read_one("The Long Winter\n\nRating: K+\nWarnings: none\nSummary: Snow.\n\n" + STORY)
+    assert s.title == "The Long Winter"
+    assert s.declared.rating.canonical == "general"
+    assert s.declared.warnings.status == "none"
+    assert s.declared.summary == "Snow."
+
+
+def test_title_and_byline():
+    s = read_one("The Long Winter\nby Someone\n\nRating: T\n\n" + STORY)
+    assert s.title == "The Long Winter"
+    assert s.body.startswith("The kettle")
+
+
+def test_author_note_block_with_declarations():
+    s = read_one("A/N: My first fic! Rated T. Warnings: language, blood.\nEnjoy!~\n\n" + STORY)
+    assert s.declared.rating.canonical == "teen"
+    assert s.declared.warnings.canonical == ["violence", "strong_language"]
+    assert s.body.startswith("The kettle")
+
+
+def test_parenthesised_note_at_top():
+    note = "(This is a one-shot I wrote on a whim. Warning: language and stuff. Disclaimer: I own nothing!)"
+    s = read_one(note + "\n\n" + STORY)
+    assert s.declared.warnings.canonical == ["strong_language"]
+    assert s.declared.rating is None
+    assert s.body.startswith("The kettle")
+
+
+def test_disclaimer_is_header_not_body():
+    s = read_one("Disclaimer: See first part.\n\nRating: M\n\n&%$ POW $%&\n\n" + STORY)
+    assert s.declared.rating.canonical == "mature"
+    assert "Disclaimer" not in s.body
+    assert s.body.startswith("The kettle")
+
+
+def test_dialogue_is_not_a_declaration():
+    text = '"Rating: ten out of ten," he said, grinning at the cake.\n\nShe laughed.\n\n' + STORY
+    s = read_one(text)
+    assert s.declared.rating is None
+    assert s.declared.warnings.status == "absent"
+    assert s.body.startswith('"Rating: ten')
+
+
+def test_mid_story_warning_shout_is_not_a_declaration():
+    text = "Rating: K\n\n" + STORY + '\n"Warning!" shouted the captain. "Warning: rocks ahead!"\n\nRated R for Revenge, he thought.\n'
+    s = read_one(text)
+    assert s.declared.rating.canonical == "general"
+    assert s.declared.warnings.status == "absent"
+    assert "Warning!" in s.body
+
+
+def test_header_in_end_notes():
+    s = read_one(STORY + "\nA/N: Rated T for swearing. Thanks for reading!\n")
+    assert s.declared.rating.canonical == "teen"
+    assert s.declared.warnings.canonical == ["strong_language"]
+    assert "Thanks for reading" not in s.body
+
+
+def test_no_header_keeps_whole_text():
+    s = read_one(STORY)
+    assert s.declared.rating is None
+    assert s.declared.warnings.status == "absent"
+    assert s.body == STORY.strip()
+    assert "no header found" in s.diagnostics
+
+
+def test_markdown_front_matter_and_headings():
+    md = "---\ntitle: Snowfall\nrating: Mature\nwarnings: [violence]\n---\n\n## Chapter 1\n\n" + STORY + "\n## Chapter 2\n\nMore snow.\n"
+    s = read_one(md, "snow.md")
+    assert s.format == "markdown"
+    assert s.title == "Snowfall"
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.warnings.canonical == ["violence"]
+    assert [c.title for c in s.chapters] == ["Chapter 1", "Chapter 2"]
+    assert s.body[s.chapters[1].start:s.chapters[1].end].strip() == "More snow."
+
+
+def test_chapters_kept_with_titles():
+    s = read_one("Rating: T\n\nChapter 1: Snow\n\n" + STORY + "\nChapter 2: Thaw\n\nThe snow melted.\n")
+    assert [c.title for c in s.chapters] == ["Chapter 1: Snow", "Chapter 2: Thaw"]
+    first = s.body[s.chapters[0].start:s.chapters[0].end]
+    assert first.strip().startswith("The kettle") and "Chapter" not in first
+
+
+def test_unmapped_terms_kept_verbatim():
+    s = read_one("Warnings: Adult themes, Violence\n\n" + STORY)
+    assert s.declared.warnings.unmapped == ["Adult themes"]
+    assert s.declared.warnings.canonical == ["violence"]
+
+
+def test_withheld_is_not_none():
+    s = read_one("Warnings: Creator Chose Not To Use Archive Warnings\n\n" + STORY)
+    assert s.declared.warnings.status == "withheld"
+
+
+def test_unknown_field_inside_header_is_reported():
+    s = read_one("Rating: T\nMood: cosy\nWarnings: none\n\n" + STORY)
+    assert s.declared.warnings.status == "none"
+    assert any("Mood" in d for d in s.diagnostics)
+    assert "Mood" not in s.body
+
+
+def test_ffn_rated_line():
+    text = (
+        "Snow Day by someone\n"
+        "Rated: Fiction T - English - Hurt/Comfort/Drama - [Harry P., Ginny W.] Ron W. - Chapters: 3 - Words: 12,345 - "
+        "Reviews: 4 - Updated: Jan 2 - Published: Jan 1, 2020 - Status: Complete - id: 1234567\n\n" + STORY
+    )
+    s = read_one(text)
+    assert s.format == "ffn-txt"
+    assert s.title == "Snow Day"
+    assert s.declared.rating.to_dict() == {"raw": "T", "scale": "ffn", "canonical": "teen"}
+    assert s.declared.words == 12345
+    assert s.declared.tags["genres"] == ["Hurt/Comfort", "Drama"]
+    assert "Ron W." in s.declared.tags["characters"]
+    assert s.declared.tags["relationships"] == ["Harry P./Ginny W."]
+
+
+def _fff(publisher: str, url: str) -> str:
+    return (
+        "Snow Day\n\nby someone\n\n"
+        f"Story URL: {url}\nCategory: Harry Potter\nGenre: Fluff, Hurt/Comfort\nLanguage: English\n"
+        "Characters: Harry Potter, Ginny Weasley\nRelationships: Harry Potter/Ginny Weasley\nStatus: Completed\n"
+        "Published: 2020-01-01\nUpdated: 2020-01-02\nPackaged: 2020-01-03 10:00:00\nRating: Mature\n"
+        f"Warnings: Graphic Depictions Of Violence\nChapters: 1\nWords: 1,234\nPublisher: {publisher}\n"
+        "Summary: A snowy day.\nIt continues here.\n\n\nChapter 1\n\n" + STORY
+    )
+
+
+def test_fanficfare_txt_from_ao3_maps_category_and_genre():
+    s = read_one(_fff("archiveofourown.org", "https://archiveofourown.org/works/1"))
+    assert s.format == "fanficfare-txt"
+    assert s.title == "Snow Day"
+    assert s.declared.tags["fandoms"] == ["Harry Potter"]
+    assert s.declared.tags["freeform"] == ["Fluff", "Hurt/Comfort"]
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.warnings.canonical == ["violence"]
+    assert s.declared.words == 1234
+    assert s.declared.summary == "A snowy day.\nIt continues here."
+    assert s.body.startswith("The kettle")
+
+
+def test_fanficfare_txt_from_ffn_keeps_genres():
+    s = read_one(_fff("www.fanfiction.net", "https://www.fanfiction.net/s/1/1/"))
+    assert s.declared.tags["fandoms"] == ["Harry Potter"]
+    assert s.declared.tags["genres"] == ["Fluff", "Hurt/Comfort"]
+
+
+ENCODED = "Rating: T\nWarnings: swearing\n\nCafé au lait – “quoted” naïve façade.\nSecond line here.\n"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda t: t.encode("utf-8"),
+        lambda t: b"\xef\xbb\xbf" + t.encode("utf-8"),
+        lambda t: t.encode("utf-16"),
+        lambda t: t.encode("utf-16-le"),
+        lambda t: t.encode("utf-16-be"),
+        lambda t: t.encode("cp1252"),
+        lambda t: t.replace("\n", "\r\n").encode("utf-8"),
+        lambda t: t.replace("\n", "\r\n").encode("cp1252"),
+        lambda t: t.replace("\n", "\r").encode("utf-8"),
+    ],
+    ids=["utf8", "utf8-bom", "utf16-bom", "utf16le", "utf16be", "cp1252", "crlf", "crlf-cp1252", "cr"],
+)
+def test_encodings_and_newlines_without_mojibake(encode):
+    (s,) = list(read_bytes(encode(ENCODED), "enc.txt", ReadOptions()))
+    assert s.declared.rating.canonical == "teen"
+    assert s.declared.warnings.canonical == ["strong_language"]
+    assert s.body.startswith("Café au lait – “quoted” naïve façade.")
+    assert "\r" not in s.body
+
+
+def test_latin1_text():
+    data = "Rating: T\n\nGarçon, où est le café? Señor Muñoz était très ému.\n".encode("latin-1")
+    (s,) = list(read_bytes(data, "l1.txt", ReadOptions()))
+    assert "Garçon, où est le café" in s.body
