@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats."""
 
     table = "table"
@@ -39,7 +39,7 @@ class OutputFormat(str, Enum):
     csv = "csv"
 
 
-class InputFormat(str, Enum):
+class InputFormat(StrEnum):
     """Force how inputs are read (default: recognise by content)."""
 
     auto = "auto"
@@ -90,9 +90,7 @@ WarningsColOpt = Annotated[
     str | None, typer.Option("--warnings-col", help="Table column holding declared warnings (list or ';'-separated).")
 ]
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy JSON file (default: the packaged one).")]
-MaxSizeOpt = Annotated[
-    int, typer.Option("--max-size", min=1, help="Refuse input files larger than this many bytes.")
-]
+MaxSizeOpt = Annotated[int, typer.Option("--max-size", min=1, help="Refuse input files larger than this many bytes.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")]
 
 
@@ -142,9 +140,7 @@ def _open_output(output: Path | None) -> Any:
         raise typer.Exit(EXIT_ERRORS) from None
 
 
-HEADERS_COLUMNS = [
-    ("file", 40), ("format", 18), ("title", 30), ("declared rating", 30), ("warnings", 40), ("words", 8)
-]
+HEADERS_COLUMNS = [("file", 40), ("format", 18), ("title", 30), ("declared rating", 30), ("warnings", 40), ("words", 8)]
 
 
 @app.command()
@@ -161,7 +157,9 @@ def headers(
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
     max_size: MaxSizeOpt = 50 * 1024 * 1024,
-    include_body: Annotated[bool, typer.Option("--include-body", help="Add the parsed body text to JSON output.")] = False,
+    include_body: Annotated[
+        bool, typer.Option("--include-body", help="Add the parsed body text to JSON output.")
+    ] = False,
     debug: DebugOpt = False,
 ) -> None:
     """Show what each story declares: rating, warnings, tags, and the body's length.
@@ -172,8 +170,15 @@ def headers(
     from classifier.readers import ReadError, iter_stories
 
     options = _read_options(
-        input_format=input_format, text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col,
-        warnings_col=warnings_col, taxonomy=taxonomy, max_size=max_size, debug=debug,
+        input_format=input_format,
+        text_col=text_col,
+        id_col=id_col,
+        title_col=title_col,
+        rating_col=rating_col,
+        warnings_col=warnings_col,
+        taxonomy=taxonomy,
+        max_size=max_size,
+        debug=debug,
     )
     failed = 0
     with _open_output(output) as out:

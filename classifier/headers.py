@@ -18,9 +18,22 @@ _LABEL_KEYS: dict[str, str] = {}
 for _key, _labels in {
     "rating": ["rating", "ratings", "rated", "content rating", "age rating", "maturity rating", "fic rating"],
     "warnings": [
-        "warning", "warnings", "archive warning", "archive warnings", "tw", "tws", "cw", "cws",
-        "content warning", "content warnings", "trigger warning", "trigger warnings", "triggers",
-        "content notes", "content note", "warnings/notes",
+        "warning",
+        "warnings",
+        "archive warning",
+        "archive warnings",
+        "tw",
+        "tws",
+        "cw",
+        "cws",
+        "content warning",
+        "content warnings",
+        "trigger warning",
+        "trigger warnings",
+        "triggers",
+        "content notes",
+        "content note",
+        "warnings/notes",
     ],
     "relationships": ["pairing", "pairings", "relationship", "relationships", "ship", "ships", "couple", "couples"],
     "characters": ["character", "characters"],
@@ -38,11 +51,53 @@ for _key, _labels in {
     "series": ["series"],
     "notes": ["author's note", "authors note", "author's notes", "authors notes", "a/n", "note", "notes"],
     "info": [
-        "status", "published", "updated", "packaged", "story url", "author url", "publisher", "url", "link",
-        "beta", "beta reader", "betas", "beta'd by", "spoilers", "timeline", "setting", "prompt", "dedication",
-        "feedback", "archive", "date", "type", "collections", "stats", "posted", "completed", "comments", "kudos",
-        "bookmarks", "hits", "reviews", "favs", "follows", "id", "source", "requested by", "written for",
-        "gift", "inspired by", "part", "timeframe", "time frame", "universe", "verse", "au", "pov", "point of view",
+        "status",
+        "published",
+        "updated",
+        "packaged",
+        "story url",
+        "author url",
+        "publisher",
+        "url",
+        "link",
+        "beta",
+        "beta reader",
+        "betas",
+        "beta'd by",
+        "spoilers",
+        "timeline",
+        "setting",
+        "prompt",
+        "dedication",
+        "feedback",
+        "archive",
+        "date",
+        "type",
+        "collections",
+        "stats",
+        "posted",
+        "completed",
+        "comments",
+        "kudos",
+        "bookmarks",
+        "hits",
+        "reviews",
+        "favs",
+        "follows",
+        "id",
+        "source",
+        "requested by",
+        "written for",
+        "gift",
+        "inspired by",
+        "part",
+        "timeframe",
+        "time frame",
+        "universe",
+        "verse",
+        "au",
+        "pov",
+        "point of view",
     ],
 }.items():
     for _label in _labels:
@@ -53,14 +108,35 @@ _MULTILINE = {"summary", "disclaimer", "notes", "warnings"}
 
 _AO3_CATEGORIES = {"f/f", "f/m", "gen", "m/m", "multi", "other", "no category"}
 _FFN_GENRES = {
-    "adventure", "angst", "crime", "drama", "family", "fantasy", "friendship", "general", "horror", "humor",
-    "hurt/comfort", "mystery", "parody", "poetry", "romance", "sci-fi", "spiritual", "supernatural", "suspense",
-    "tragedy", "western",
+    "adventure",
+    "angst",
+    "crime",
+    "drama",
+    "family",
+    "fantasy",
+    "friendship",
+    "general",
+    "horror",
+    "humor",
+    "hurt/comfort",
+    "mystery",
+    "parody",
+    "poetry",
+    "romance",
+    "sci-fi",
+    "spiritual",
+    "supernatural",
+    "suspense",
+    "tragedy",
+    "western",
 }
 
 _DECOR = r"[\s>*_#~\-+\u2022]*"
 _FIELD_RE = re.compile(
-    r"^" + _DECOR + r"(?P<label>[A-Za-z][A-Za-z/' ]{0,24}?(?:\(s\))?)" + r"(?:[*_ ]*[:=]|\s+[-\u2013\u2014](?=\s))[*_ ]*(?P<value>.*?)[*_ ]*$"
+    r"^"
+    + _DECOR
+    + r"(?P<label>[A-Za-z][A-Za-z/' ]{0,24}?(?:\(s\))?)"
+    + r"(?:[*_ ]*[:=]|\s+[-\u2013\u2014](?=\s))[*_ ]*(?P<value>.*?)[*_ ]*$"
 )
 _RATED_RE = re.compile(r"^" + _DECOR + r"rated\s*:?\s+(?P<value>\S.*)$", re.I)
 _AN_RE = re.compile(
@@ -400,7 +476,12 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
             key, label, value = fl
             j = i + 1
             if key in _MULTILINE:
-                while j < n and lines[j][1].strip() and not parse_field_line(lines[j][1]) and not is_separator(lines[j][1]):
+                while (
+                    j < n
+                    and lines[j][1].strip()
+                    and not parse_field_line(lines[j][1])
+                    and not is_separator(lines[j][1])
+                ):
                     if key == "warnings" and len(lines[j][1].split()) > 12:
                         break
                     value += "\n" + lines[j][1].strip()
@@ -459,9 +540,9 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
                 continue
             break
         if title is None and not seen_header and _title_candidate(s):
-            k = next_nonblank(i + 1)
-            if k is not None:
-                nxt = lines[k][1].strip()
+            nk = next_nonblank(i + 1)
+            if nk is not None:
+                nxt = lines[nk][1].strip()
                 if parse_field_line(nxt) or _BYLINE_RE.match(nxt) or _AN_RE.match(nxt) or is_separator(nxt):
                     title = s.lstrip("#").strip().strip("*_").strip()
                     i += 1
@@ -534,7 +615,7 @@ def _title_candidate(s: str) -> bool:
     words = s.split()
     if not words or len(words) > 15 or len(s) > 120:
         return False
-    if s[0] in "\"'\u201c\u2018" or s.endswith((".", ",", "?", "!", ";")) and not s.endswith("..."):
+    if s[0] in "\"'\u201c\u2018" or (s.endswith((".", ",", "?", "!", ";")) and not s.endswith("...")):
         return False
     return True
 
@@ -589,7 +670,9 @@ def _assemble_body(body_lines: list[tuple[int, str]]) -> tuple[str, list[Chapter
     return body, chapters
 
 
-def _reparse_fanficfare(header_lines: list[tuple[int, str]], taxonomy: Taxonomy, ao3: bool) -> tuple[Declared, str | None]:
+def _reparse_fanficfare(
+    header_lines: list[tuple[int, str]], taxonomy: Taxonomy, ao3: bool
+) -> tuple[Declared, str | None]:
     declared = Declared()
     title: str | None = None
     ctx = HeaderContext(fanficfare=True, ao3_source=ao3, where="FanFicFare title page")

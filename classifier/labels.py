@@ -167,7 +167,7 @@ class Taxonomy:
             for key in sorted(mapping, key=len, reverse=True):
                 m = re.match(re.escape(key) + r"(?![\w+])", low)
                 if m:
-                    rest = text[m.end():].strip(" ,.-:()")
+                    rest = text[m.end() :].strip(" ,.-:()")
                     reason = re.sub(r"^for\s+", "", rest, flags=re.I).strip() or None
                     raw_value = text[: m.end()].strip()
                     return RatingValue(raw=raw_value, scale=scale, canonical=mapping[key], reason=reason)
@@ -176,7 +176,7 @@ class Taxonomy:
     def _scale_order(self, hint: str | None) -> list[str]:
         # AO3 words before single letters: "Mature" must not be read as FFN "M" + "ature",
         # which the (?![\w+]) guard prevents anyway; FFN before MPAA so "T" and "M" are FFN.
-        order = [s for s in ("ao3", "ffn", "mpaa", "words") if s in self.scales]
+        order: list[str] = [s for s in ("ao3", "ffn", "mpaa", "words") if s in self.scales]
         order += [s for s in self.scales if s not in order]
         if hint and hint in self.scales:
             order.remove(hint)

@@ -19,11 +19,27 @@ from typing import IO, Any
 
 #: Column order of ``--format csv`` for story records.
 CSV_COLUMNS: tuple[str, ...] = (
-    "id", "path", "format", "title",
-    "rating_raw", "rating_scale", "rating",
-    "warnings_status", "warnings", "warnings_unmapped", "note_warnings",
-    "fandoms", "relationships", "characters", "categories", "freeform", "genres",
-    "language", "declared_words", "chapters", "body_words",
+    "id",
+    "path",
+    "format",
+    "title",
+    "rating_raw",
+    "rating_scale",
+    "rating",
+    "warnings_status",
+    "warnings",
+    "warnings_unmapped",
+    "note_warnings",
+    "fandoms",
+    "relationships",
+    "characters",
+    "categories",
+    "freeform",
+    "genres",
+    "language",
+    "declared_words",
+    "chapters",
+    "body_words",
 )
 
 
@@ -92,7 +108,9 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
 class RecordSink:
     """Writes records in one format to stdout or a file, streaming where the format allows."""
 
-    def __init__(self, fmt: str, out: IO[str] | None = None, table_columns: list[tuple[str, int]] | None = None) -> None:
+    def __init__(
+        self, fmt: str, out: IO[str] | None = None, table_columns: list[tuple[str, int]] | None = None
+    ) -> None:
         self.fmt = fmt
         self.out = out or sys.stdout
         self.count = 0
@@ -101,7 +119,9 @@ class RecordSink:
         self._table_rows: list[dict[str, str]] = []
         self.table_columns = table_columns or []
 
-    def write(self, rec: dict[str, Any], table_row: dict[str, str] | None = None, csv_row: dict[str, Any] | None = None) -> None:
+    def write(
+        self, rec: dict[str, Any], table_row: dict[str, str] | None = None, csv_row: dict[str, Any] | None = None
+    ) -> None:
         """Emit one record."""
         self.count += 1
         if self.fmt == "jsonl":
@@ -143,11 +163,13 @@ def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> 
         if len(text) <= width:
             return text.ljust(width)
         # Paths are told apart by their ends, everything else by its start.
-        return "…" + text[-(width - 1):] if name in ("file", "path") else text[: width - 1] + "…"
+        return "…" + text[-(width - 1) :] if name in ("file", "path") else text[: width - 1] + "…"
 
     buf = io.StringIO()
     buf.write("  ".join(cell(n, w) for (n, _), w in zip(columns, widths, strict=True)).rstrip() + "\n")
     buf.write("  ".join("-" * w for w in widths) + "\n")
     for r in rows:
-        buf.write("  ".join(cell(r.get(n, ""), w, n) for (n, _), w in zip(columns, widths, strict=True)).rstrip() + "\n")
+        buf.write(
+            "  ".join(cell(r.get(n, ""), w, n) for (n, _), w in zip(columns, widths, strict=True)).rstrip() + "\n"
+        )
     return buf.getvalue()

@@ -96,7 +96,11 @@ def test_dialogue_is_not_a_declaration():
 
 
 def test_mid_story_warning_shout_is_not_a_declaration():
-    text = "Rating: K\n\n" + STORY + '\n"Warning!" shouted the captain. "Warning: rocks ahead!"\n\nRated R for Revenge, he thought.\n'
+    text = (
+        "Rating: K\n\n"
+        + STORY
+        + '\n"Warning!" shouted the captain. "Warning: rocks ahead!"\n\nRated R for Revenge, he thought.\n'
+    )
     s = read_one(text)
     assert s.declared.rating.canonical == "general"
     assert s.declared.warnings.status == "absent"
@@ -119,20 +123,24 @@ def test_no_header_keeps_whole_text():
 
 
 def test_markdown_front_matter_and_headings():
-    md = "---\ntitle: Snowfall\nrating: Mature\nwarnings: [violence]\n---\n\n## Chapter 1\n\n" + STORY + "\n## Chapter 2\n\nMore snow.\n"
+    md = (
+        "---\ntitle: Snowfall\nrating: Mature\nwarnings: [violence]\n---\n\n## Chapter 1\n\n"
+        + STORY
+        + "\n## Chapter 2\n\nMore snow.\n"
+    )
     s = read_one(md, "snow.md")
     assert s.format == "markdown"
     assert s.title == "Snowfall"
     assert s.declared.rating.canonical == "mature"
     assert s.declared.warnings.canonical == ["violence"]
     assert [c.title for c in s.chapters] == ["Chapter 1", "Chapter 2"]
-    assert s.body[s.chapters[1].start:s.chapters[1].end].strip() == "More snow."
+    assert s.body[s.chapters[1].start : s.chapters[1].end].strip() == "More snow."
 
 
 def test_chapters_kept_with_titles():
     s = read_one("Rating: T\n\nChapter 1: Snow\n\n" + STORY + "\nChapter 2: Thaw\n\nThe snow melted.\n")
     assert [c.title for c in s.chapters] == ["Chapter 1: Snow", "Chapter 2: Thaw"]
-    first = s.body[s.chapters[0].start:s.chapters[0].end]
+    first = s.body[s.chapters[0].start : s.chapters[0].end]
     assert first.strip().startswith("The kettle") and "Chapter" not in first
 
 

@@ -36,8 +36,21 @@ INPUT_FORMATS = ("auto", "text", "html", "epub", "csv", "tsv", "jsonl", "json", 
 
 #: Extensions picked up when walking a directory (explicitly named files are always read).
 STORY_EXTENSIONS = {
-    ".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub",
-    ".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", "",
+    ".txt",
+    ".text",
+    ".md",
+    ".markdown",
+    ".html",
+    ".htm",
+    ".xhtml",
+    ".epub",
+    ".csv",
+    ".tsv",
+    ".jsonl",
+    ".ndjson",
+    ".json",
+    ".parquet",
+    "",
 }
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
@@ -182,9 +195,11 @@ def read_bytes(data: bytes, path: str, options: ReadOptions | None = None) -> It
         markup = epub_to_html(data, name)
         story = Story(id=_default_id(path), path=name, format="epub")
         read_html(markup, story, taxonomy)
-        story.format = {"ao3-download-html": "ao3-epub", "ao3-html": "ao3-epub", "fanficfare-html": "fanficfare-epub"}.get(
-            story.format, "epub"
-        )
+        story.format = {
+            "ao3-download-html": "ao3-epub",
+            "ao3-html": "ao3-epub",
+            "fanficfare-html": "fanficfare-epub",
+        }.get(story.format, "epub")
         yield _finish(story, name)
         return
     from classifier.readers.decode import decode_bytes
@@ -196,7 +211,12 @@ def read_bytes(data: bytes, path: str, options: ReadOptions | None = None) -> It
 
 
 def read_text(
-    text: str, path: str = "<text>", options: ReadOptions | None = None, *, kind: str = "text", encoding: str | None = None
+    text: str,
+    path: str = "<text>",
+    options: ReadOptions | None = None,
+    *,
+    kind: str = "text",
+    encoding: str | None = None,
 ) -> Story:
     """Read a story from already-decoded text (plain text, markdown or HTML)."""
     from classifier.readers.html import looks_like_html, read_html
@@ -250,10 +270,12 @@ def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story |
         yield ReadError(name, "document nested too deeply to parse")
     except MemoryError:
         yield ReadError(name, "out of memory while reading")
-    except Exception as exc:  # noqa: BLE001 - a reader bug must not stop the batch
+    except Exception as exc:
         if options.debug:
             raise
-        yield ReadError(name, f"internal error while reading ({type(exc).__name__}: {str(exc)[:100]}); rerun with --debug")
+        yield ReadError(
+            name, f"internal error while reading ({type(exc).__name__}: {str(exc)[:100]}); rerun with --debug"
+        )
 
 
 def iter_stories(paths: Iterable[str], options: ReadOptions | None = None) -> Iterator[Story | ReadError]:

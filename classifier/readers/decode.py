@@ -76,7 +76,7 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
-                return data[len(bom):].decode(enc), enc + " (BOM)"
+                return data[len(bom) :].decode(enc), enc + " (BOM)"
             except UnicodeDecodeError:
                 raise ReadError(name, f"starts with a {enc} byte-order mark but is not valid {enc}") from None
     kind = sniff_binary(data)

@@ -36,8 +36,15 @@ def epub_to_html(data: bytes, name: str, *, max_expanded: int = MAX_EPUB_EXPANDE
             if not _safe_member(info.filename):
                 raise ReadError(name, f"EPUB member {info.filename[:80]!r} escapes the archive folder")
             total += info.file_size
-            if info.compress_size and info.file_size / max(info.compress_size, 1) > _MAX_RATIO and info.file_size > 1 << 20:
-                raise ReadError(name, f"EPUB member {info.filename[:80]!r} expands {info.file_size // info.compress_size}x (zip bomb?)")
+            if (
+                info.compress_size
+                and info.file_size / max(info.compress_size, 1) > _MAX_RATIO
+                and info.file_size > 1 << 20
+            ):
+                raise ReadError(
+                    name,
+                    f"EPUB member {info.filename[:80]!r} expands {info.file_size // info.compress_size}x (zip bomb?)",
+                )
         if total > max_expanded:
             raise ReadError(name, f"EPUB expands to {total:,} bytes, over the {max_expanded:,}-byte cap (zip bomb?)")
         names = {i.filename for i in infos}

@@ -23,8 +23,31 @@ from classifier.labels import Taxonomy
 from classifier.story import Chapter, Declared, Story
 
 _BLOCK_TAGS = (
-    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "center",
-    "hr", "table", "tr", "section", "article", "pre", "dl", "dt", "dd", "header", "footer",
+    "p",
+    "div",
+    "br",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "center",
+    "hr",
+    "table",
+    "tr",
+    "section",
+    "article",
+    "pre",
+    "dl",
+    "dt",
+    "dd",
+    "header",
+    "footer",
 )
 _DROP_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe", "form", "button", "select")
 
@@ -34,7 +57,7 @@ def _soup(markup: str) -> Any:
 
     try:
         return BeautifulSoup(markup, "lxml")
-    except Exception:  # noqa: BLE001 - fall back to the pure-Python parser on lxml trouble
+    except Exception:
         return BeautifulSoup(markup, "html.parser")
 
 
@@ -137,8 +160,12 @@ def _apply_dl(dl: Any, declared: Declared, taxonomy: Taxonomy, story: Story) -> 
         if key in ("info", "notes", "author", "summary", "disclaimer", "title"):
             declared.raw[label] = " ".join(dd.get_text(" ").split())
             continue
-        values = _tag_values(dd) if key not in ("language", "words", "chapters") else [" ".join(dd.get_text(" ").split())]
-        msg = apply_field(declared, key, label, values if len(values) != 1 or key in ("warnings", "rating") else values[0], taxonomy, ctx)
+        value: str | list[str]
+        if key in ("language", "words", "chapters"):
+            value = " ".join(dd.get_text(" ").split())
+        else:
+            value = _tag_values(dd)  # a list, so commas inside one tag survive
+        msg = apply_field(declared, key, label, value, taxonomy, ctx)
         if msg:
             story.note(msg)
     story.diagnostics.extend(sorted(set(ctx.found)))
@@ -306,7 +333,9 @@ def read_html(markup: str, story: Story, taxonomy: Taxonomy) -> None:
         story.format = "ao3-download-html"
         read_ao3(soup, markup, story, taxonomy)
         return
-    if soup.select_one("#storytext") or re.search(r"Rated:\s*(?:<[^>]+>\s*)*Fiction\s+(K\+|K|T|MA|M)\b", markup[:200000]):
+    if soup.select_one("#storytext") or re.search(
+        r"Rated:\s*(?:<[^>]+>\s*)*Fiction\s+(K\+|K|T|MA|M)\b", markup[:200000]
+    ):
         if soup.select_one("#storytext"):
             story.format = "ffn-html"
             read_ffn(soup, markup, story, taxonomy)

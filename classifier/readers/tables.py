@@ -109,18 +109,25 @@ def _frames(data: bytes, kind: str, name: str, chunksize: int) -> Iterator[Any]:
                 obj = [obj]
             if not isinstance(obj, list):
                 raise ReadError(name, "JSON table must be an array of objects")
-            yield pd.DataFrame(obj)
+            yield pd.DataFrame(obj, dtype=object)
             return
         if kind == "jsonl":
             yield from _jsonl_frames(data, name, chunksize)
             return
         sep = "\t" if kind == "tsv" else ","
-        reader = pd.read_csv(io.BytesIO(data), sep=sep, chunksize=chunksize, dtype=object, keep_default_na=False,
-                             na_values=[""], encoding_errors="replace")
+        reader = pd.read_csv(
+            io.BytesIO(data),
+            sep=sep,
+            chunksize=chunksize,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[""],
+            encoding_errors="replace",
+        )
         yield from reader
     except ReadError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure is one clear line
+    except Exception as exc:
         raise ReadError(name, f"cannot parse {kind.upper()} table ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
@@ -142,13 +149,15 @@ def _jsonl_frames(data: bytes, name: str, chunksize: int) -> Iterator[Any]:
             obj = None
         rows.append({"__row__": lineno, **(obj or {"__bad__": True})})
         if len(rows) >= chunksize:
-            yield pd.DataFrame(rows), bad
+            yield pd.DataFrame(rows, dtype=object), bad
             rows, bad = [], []
     if rows or bad:
-        yield pd.DataFrame(rows), bad
+        yield pd.DataFrame(rows, dtype=object), bad
 
 
-def read_table(data: bytes, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions) -> Iterator[Story | ReadError]:
+def read_table(
+    data: bytes, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions
+) -> Iterator[Story | ReadError]:
     """Yield one :class:`Story` per row, or a :class:`ReadError` naming the bad row."""
     row_offset = 0
     columns_checked = False

@@ -1,0 +1,73 @@
+"""Property-based tests: readers never raise on arbitrary text or bytes (only ReadError)."""
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from classifier.headers import parse_text
+from classifier.readers import ReadError, ReadOptions, read_bytes, read_text
+
+HEADERISH = st.sampled_from(
+    [
+        "Rating: ",
+        "Rated ",
+        "Warnings: ",
+        "TW: ",
+        "A/N: ",
+        "(",
+        ")",
+        "Chapter 1",
+        "\n",
+        "\r\n",
+        "\n\n",
+        "---",
+        "Summary: ",
+        "Pairing(s): ",
+        "**",
+        "#",
+        "<p>",
+        "</p>",
+        '<dl class="work meta group">',
+        "<dt>Rating:</dt>",
+        "<dd>",
+        "Fiction T - ",
+        " - Words: 1,2",
+        "Story URL: ",
+        "Packaged: ",
+        "M",
+        "K+",
+        "Explicit",
+        "\ufeff",
+        "\x00",
+    ]
+)
+TEXTY = st.lists(st.one_of(HEADERISH, st.text(max_size=40)), max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTY)
+def test_parse_text_never_raises(taxonomy, text):
+    parsed = parse_text(text, taxonomy)
+    assert isinstance(parsed.body, str)
+    for c in parsed.chapters:
+        assert 0 <= c.start <= c.end <= len(parsed.body)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TEXTY, st.sampled_from(["x.txt", "x.html", "x.md", "-"]))
+def test_read_text_never_raises(text, name):
+    story = read_text(text, name)
+    assert isinstance(story.body, str)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.one_of(st.binary(max_size=2000), TEXTY.map(lambda t: t.encode("utf-8", "surrogatepass"))),
+    st.sampled_from(["x.txt", "x.epub", "x.csv", "x.jsonl", "x.parquet", "x.html", "x"]),
+)
+def test_read_bytes_only_raises_read_error(data, name):
+    try:
+        for item in read_bytes(data, name, ReadOptions()):
+            assert isinstance(item, ReadError) or isinstance(item.body, str)
+    except ReadError as exc:
+        assert name in str(exc) or "row" in str(exc)
+        assert "\n" not in str(exc)
