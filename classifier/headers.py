@@ -471,6 +471,20 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
                 body_start_line = i
                 break
             continue
+        inline = _inline_fields(s)
+        if inline:
+            for key, label, value in inline:
+                labels_seen.add(label.lower())
+                if key == "title" and value:
+                    title = value
+                elif key != "author":
+                    msg = apply_field(declared, key, label, value, taxonomy, ctx)
+                    if msg:
+                        diags.append(msg)
+            seen_header = True
+            i += 1
+            body_start_line = i
+            continue
         fl = parse_field_line(s)
         if fl:
             key, label, value = fl
@@ -597,6 +611,24 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
     if not seen_header and title is None:
         diags.append("no header found")
     return TextParse(declared=declared, title=title, body=body, chapters=chapters, diagnostics=diags, kind=kind)
+
+
+_INLINE_SPLIT = re.compile(r"\s+(?:\||\|\||//|~|\u2022|\u00b7)\s+")
+
+
+def _inline_fields(line: str) -> list[tuple[str, str, str]] | None:
+    """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line; None if not that shape."""
+    s = line.strip()
+    bracketed = len(s) > 2 and s[0] in "([" and s[-1] == {"(": ")", "[": "]"}[s[0]]
+    if bracketed:
+        s = s[1:-1].strip()
+    segments = _INLINE_SPLIT.split(s)
+    if len(segments) < 2 and not bracketed:
+        return None
+    fields = [parse_field_line(seg) for seg in segments]
+    if not all(fields):
+        return None
+    return [f for f in fields if f is not None]
 
 
 def _note_like(note: str) -> bool:

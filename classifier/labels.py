@@ -97,7 +97,7 @@ def normalize_term(term: str) -> str:
 
 def split_terms(value: str) -> list[str]:
     """Split a free-form warnings value (``"a, b; c"``) into terms; ``/`` is kept (Rape/Non-Con)."""
-    parts = [p.strip().strip(".").strip() for p in _TERM_SPLIT.split(value)]
+    parts = [p.strip().lstrip("-*+>\u2022 ").strip(".").strip() for p in _TERM_SPLIT.split(value)]
     return [p for p in parts if p and any(ch.isalnum() for ch in p)]
 
 

@@ -238,3 +238,21 @@ def test_latin1_text():
     data = "Rating: T\n\nGarçon, où est le café? Señor Muñoz était très ému.\n".encode("latin-1")
     (s,) = list(read_bytes(data, "l1.txt", ReadOptions()))
     assert "Garçon, où est le café" in s.body
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Rating: T | Warnings: swearing | Pairing: none\n",
+        "[Rating: T] [Warnings: swearing]\n".replace("] [", "] | ["),
+        "[Rating: T]\n[Warnings: swearing]\n",
+        "Rating = T\nWarnings = swearing\n",
+        "Rated: PG-13\nWarnings:\n- swearing\n- more swearing\n",
+        "Title: Tea\nAuthor: me\nRating: Teen\nContent Warnings: swearing\nWord count: 1,234\n",
+    ],
+)
+def test_more_layouts(header):
+    s = read_one(header + "\n" + STORY)
+    assert s.declared.rating.canonical == "teen", header
+    assert s.declared.warnings.canonical == ["strong_language"], header
+    assert s.body.startswith("The kettle"), header
