@@ -1,0 +1,175 @@
+"""Metrics with bootstrap confidence intervals: ordinal rating and multi-label warnings.
+
+Unknown labels (NaN) are left out of every figure that needs them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from classifier.labels import RATING_LEVELS
+
+
+def _ci(values: list[float]) -> list[float]:
+    arr = np.asarray([v for v in values if not np.isnan(v)])
+    if len(arr) == 0:
+        return [float("nan"), float("nan")]
+    return [round(float(np.percentile(arr, 2.5)), 4), round(float(np.percentile(arr, 97.5)), 4)]
+
+
+def bootstrap(fn: Callable[[np.ndarray], float], n: int, *, rounds: int = 200, seed: int = 0) -> list[float]:
+    """95% percentile interval of ``fn(indices)`` over ``rounds`` resamples of ``range(n)``."""
+    if n == 0:
+        return [float("nan"), float("nan")]
+    rng = np.random.default_rng(seed)
+    return _ci([fn(rng.integers(0, n, n)) for _ in range(rounds)])
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """ECE of binary probabilities ``p`` against outcomes ``y`` (equal-width bins)."""
+    if len(y) == 0:
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            ece += m.mean() * abs(y[m].mean() - p[m].mean())
+    return float(ece)
+
+
+def _f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def _macro_f1(y: np.ndarray, pred: np.ndarray, labels: range) -> float:
+    scores = []
+    for k in labels:
+        tp = float(((pred == k) & (y == k)).sum())
+        fp = float(((pred == k) & (y != k)).sum())
+        fn = float(((pred != k) & (y == k)).sum())
+        if tp + fn == 0:
+            continue
+        scores.append(_f1(tp, fp, fn)[2])
+    return float(np.mean(scores)) if scores else float("nan")
+
+
+def rating_metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = None, *, rounds: int = 200) -> dict[str, Any]:
+    """Exact, within-one, adult-vs-not accuracy, macro-F1, confusion matrix, ECE; with CIs.
+
+    ``y`` and ``pred`` are level indices (0..3); rows with unknown ``y`` must be removed first.
+    """
+    y = np.asarray(y, dtype=int)
+    pred = np.asarray(pred, dtype=int)
+    n = len(y)
+    levels = range(len(RATING_LEVELS))
+
+    def exact(ix: np.ndarray) -> float:
+        return float((y[ix] == pred[ix]).mean())
+
+    def within(ix: np.ndarray) -> float:
+        return float((np.abs(y[ix] - pred[ix]) <= 1).mean())
+
+    def adult(ix: np.ndarray) -> float:
+        return float(((y[ix] >= 2) == (pred[ix] >= 2)).mean())
+
+    def macro(ix: np.ndarray) -> float:
+        return _macro_f1(y[ix], pred[ix], levels)
+
+    out: dict[str, Any] = {"n": n}
+    if n == 0:
+        return out
+    for name, fn in (("exact_accuracy", exact), ("within_one_accuracy", within), ("adult_accuracy", adult), ("macro_f1", macro)):
+        out[name] = {"value": round(fn(np.arange(n)), 4), "ci95": bootstrap(fn, n, rounds=rounds)}
+    conf = np.zeros((4, 4), dtype=int)
+    for a, b in zip(y, pred, strict=True):
+        conf[a, b] += 1
+    out["confusion"] = {"rows_true_cols_pred": list(RATING_LEVELS), "matrix": conf.tolist()}
+    if probs is not None:
+        conf_p = probs[np.arange(n), pred]
+        correct = (y == pred).astype(float)
+
+        def ece(ix: np.ndarray) -> float:
+            return expected_calibration_error(correct[ix], conf_p[ix])
+
+        out["ece"] = {"value": round(ece(np.arange(n)), 4), "ci95": bootstrap(ece, n, rounds=rounds)}
+    return out
+
+
+def warning_metrics(
+    Y: np.ndarray, P: np.ndarray, thresholds: dict[str, float], labels: list[str], *, rounds: int = 200
+) -> dict[str, Any]:
+    """Per-label precision/recall/F1/ECE and micro/macro F1 over known entries, with CIs."""
+    pred = np.zeros_like(P, dtype=bool)
+    for j, w in enumerate(labels):
+        pred[:, j] = P[:, j] >= thresholds.get(w, 0.5)
+    known = ~np.isnan(Y)
+    truth = np.where(known, Y, 0) == 1
+    n = Y.shape[0]
+    per: dict[str, Any] = {}
+    for j, w in enumerate(labels):
+        k = known[:, j]
+        yt, yp, pp = truth[k, j], pred[k, j], P[k, j]
+        tp, fp, fn = float((yt & yp).sum()), float((~yt & yp).sum()), float((yt & ~yp).sum())
+        precision, recall, f1 = _f1(tp, fp, fn)
+        idx = np.flatnonzero(k)
+
+        def f1_of(ix: np.ndarray, j: int = j) -> float:
+            a, b = truth[ix, j], pred[ix, j]
+            return _f1(float((a & b).sum()), float((~a & b).sum()), float((a & ~b).sum()))[2]
+
+        per[w] = {
+            "support": int(yt.sum()),
+            "known": int(k.sum()),
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "f1_ci95": bootstrap(lambda ix, idx=idx: f1_of(idx[ix]), len(idx), rounds=rounds) if len(idx) else [],
+            "ece": round(expected_calibration_error(yt.astype(float), pp), 4) if len(idx) else None,
+            "threshold": round(thresholds.get(w, 0.5), 4),
+        }
+
+    def micro(ix: np.ndarray) -> float:
+        k, t, p = known[ix], truth[ix], pred[ix]
+        return _f1(float((t & p & k).sum()), float((~t & p & k).sum()), float((t & ~p & k).sum()))[2]
+
+    def macro(ix: np.ndarray) -> float:
+        vals = []
+        for j in range(len(labels)):
+            k = known[ix, j]
+            t, p = truth[ix, j][k], pred[ix, j][k]
+            if t.sum() == 0:
+                continue
+            vals.append(_f1(float((t & p).sum()), float((~t & p).sum()), float((t & ~p).sum()))[2])
+        return float(np.mean(vals)) if vals else float("nan")
+
+    all_ix = np.arange(n)
+    return {
+        "n": n,
+        "per_label": per,
+        "micro_f1": {"value": round(micro(all_ix), 4), "ci95": bootstrap(micro, n, rounds=rounds)},
+        "macro_f1": {"value": round(macro(all_ix), 4), "ci95": bootstrap(macro, n, rounds=rounds)},
+    }
+
+
+def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.0) -> float:
+    """Threshold in [0.05, 0.95] maximising F1 of ``p >= t`` with precision >= ``min_precision``.
+
+    Returns 0.5 when there is no positive or no threshold reaches the precision floor.
+    """
+    if len(y) == 0 or y.sum() == 0:
+        return 0.5
+    best_t, best = 0.5, -1.0
+    for t in np.linspace(0.05, 0.95, 91):
+        pr = p >= t
+        precision, _, f1 = _f1(float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum()))
+        if precision >= min_precision and f1 > best + 1e-9:
+            best, best_t = f1, float(t)
+    return round(best_t, 4)

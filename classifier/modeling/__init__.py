@@ -1,0 +1,1 @@
+"""Modeling: the story model (passages → pooled → calibrated labels), training, persistence."""

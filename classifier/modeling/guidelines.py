@@ -1,0 +1,72 @@
+"""On-page content evidence: rating-guideline rules over lexicon densities.
+
+See ``classifier/data/guidelines.json`` for the rules and why they exist. The rules are
+data saved inside each model, so a model always scores with the rules it was built with.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+
+def load_guidelines() -> dict[str, Any]:
+    """The packaged guideline rules."""
+    return dict(json.loads(resources.files("classifier").joinpath("data/guidelines.json").read_text(encoding="utf-8")))
+
+
+def signals(lex_log: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]) -> dict[str, float]:
+    """Story-level signals (per 1,000 words) from per-passage log1p lexicon densities."""
+    index = {c: k for k, c in enumerate(categories)}
+    if lex_log.shape[0] == 0:
+        return dict.fromkeys(cfg["signals"], 0.0)
+    dens = np.expm1(lex_log[:, : len(categories)].astype(float))
+    words = np.asarray(words, dtype=float)
+    floor = float(cfg.get("min_passage_words", 80))
+    counts = dens * words[:, None] / 1000.0
+    # A density needs enough text behind it: short texts (summaries, one-liners) are
+    # measured as if they were ``min_passage_words`` long, so one word cannot fire a rule.
+    story = counts.sum(axis=0) * 1000.0 / max(float(words.sum()), floor)
+    dens = counts * 1000.0 / np.maximum(words, floor)[:, None]
+    eligible = np.ones_like(words, dtype=bool)
+    out: dict[str, float] = {}
+    for name, spec in cfg["signals"].items():
+        weights = np.zeros(len(categories))
+        for cat, w in spec["terms"].items():
+            if cat in index:
+                weights[index[cat]] = w
+        if spec.get("scope") == "story":
+            out[name] = float(story @ weights)
+        else:
+            out[name] = float((dens[eligible] @ weights).max())
+    return out
+
+
+def rule_probs(sig: dict[str, float], cfg: dict[str, Any]) -> dict[str, float]:
+    """Noisy-OR of every rule's sigmoid per label."""
+    keep: dict[str, float] = {}
+    for rule in cfg["rules"]:
+        x = (sig.get(rule["signal"], 0.0) - rule["midpoint"]) / rule["width"]
+        p = 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+        keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], 0.0)) * (1.0 - p)
+    return keep
+
+
+def is_quiet(sig: dict[str, float], words: float, cfg: dict[str, Any]) -> bool:
+    """Long text where no signal reaches a quarter of its lowest teen-level midpoint."""
+    quiet = cfg.get("quiet_text")
+    if not quiet or words < quiet.get("min_words", 300):
+        return False
+    lowest: dict[str, float] = {}
+    for rule in cfg["rules"]:
+        if rule["label"] == "rating>=teen":
+            lowest[rule["signal"]] = min(lowest.get(rule["signal"], float("inf")), rule["midpoint"])
+    return all(sig.get(s, 0.0) < m / 4 for s, m in lowest.items())
+
+
+def combine(model_p: float, rule_p: float) -> float:
+    """Noisy-OR: either the learned model or the on-page evidence can raise a label."""
+    return 1.0 - (1.0 - model_p) * (1.0 - rule_p)
