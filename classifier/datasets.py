@@ -152,8 +152,11 @@ def stories_frame(stories: Iterable[Any], taxonomy: Taxonomy) -> pd.DataFrame:
             row["rating"] = float(RATING_LEVELS.index(r.canonical))
         w = s.declared.warnings
         if w.status == "none":
+            # "No Archive Warnings Apply" speaks only for AO3's four archive warnings.
+            archive_only = any("archive" in t.lower() for t in w.raw)
             for wid in ids:
-                row[wid] = 0.0
+                if not archive_only or wid in ARCHIVE_WARNINGS:
+                    row[wid] = 0.0
         elif w.status == "declared":
             for wid in ids:
                 row[wid] = 1.0 if wid in w.canonical else NAN

@@ -318,3 +318,78 @@ def _pooled_report(
         out[kind] = entry
     out["rating_levels"] = list(RATING_LEVELS)
     return out
+
+
+DESCRIPTION = (
+    "Predicts a story's rating (general < teen < mature < explicit, ordinal) and content warnings "
+    "from its body text. Bodies are split into ~300-word passages; each passage gets hashed word "
+    "1-2-gram and lexicon features and is scored by linear heads; scores are pooled per label "
+    "(max, top-3 mean, mean, share above 0.5, passage count) into calibrated story-level models, "
+    "then raised by on-page guideline evidence (lexicon densities; see guidelines.json)."
+)
+
+LIMITS = (
+    "Trained on AO3 (one fandom: Star Trek DS9) and FanFiction.Net summaries and on annotated AO3 "
+    "passages, not on full stories: story-level behaviour comes from pooling and from the guideline "
+    "rules, and the cross-validated figures above are on bags of held-out summaries and passages, "
+    "not on full stories. FFN data has no M/MA stories. Underage, abuse and rape/non-con rest on "
+    "few, noisy labels. Self-declared labels are noisy; use `ficrate audit --cross-validate` to find "
+    "likely mislabels."
+)
+
+
+def train_from_sources(
+    sources: list[str],
+    out_dir: str,
+    *,
+    taxonomy: Any,
+    read_options: Any = None,
+    force: bool = False,
+    folds: int = 5,
+    seed: int = 0,
+    exclude: Any = None,
+    relabel: Any = None,
+    name: str | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """Load ``sources``, train, and save a model directory with its card; return card and read errors."""
+    from pathlib import Path
+
+    from classifier.datasets import apply_exclusions, frame_to_arrays, label_summary, load_training_frame
+    from classifier.features import lexicon_sources
+    from classifier.modeling.persist import ModelError, new_card, save_model
+
+    say = progress or (lambda _m: None)
+    if Path(out_dir).exists() and not force:
+        raise ModelError(f"{out_dir}: already exists; pass --force to overwrite it")
+    say("loading training data")
+    frame, errors = load_training_frame(sources, taxonomy, read_options)
+    frame, excl = apply_exclusions(frame, exclude, relabel, taxonomy.warning_ids)
+    if len(frame) < 20:
+        raise ModelError(f"only {len(frame)} labelled texts in {', '.join(sources)}; need at least 20 to train")
+    if frame["rating"].nunique() < 2:
+        raise ModelError("training data needs at least two different known ratings")
+    texts, Y, groups, weights = frame_to_arrays(frame, taxonomy.warning_ids)
+    folds = max(2, min(folds, int(frame["group"].nunique())))
+    model, report = train_story_model(
+        texts, Y, groups, weights, frame["source"].astype(str).to_numpy(), taxonomy.warning_ids,
+        folds=folds, seed=seed, progress=progress,
+    )
+    card = new_card(
+        name=name or Path(out_dir).name,
+        description=DESCRIPTION,
+        sources=[str(s) for s in sources],
+        data=label_summary(frame, taxonomy.warning_ids),
+        exclusions=excl if (excl["excluded"] or excl["relabelled"]) else None,
+        metrics=report,
+        thresholds=model.thresholds_,
+        params=model.get_params(),
+        taxonomy=taxonomy.to_dict(),
+        lexicons=lexicon_sources(),
+        guidelines=model.guidelines_,
+        limits=LIMITS,
+        read_errors=len(errors),
+    )
+    say(f"saving {out_dir}")
+    save_model(model, out_dir, card, force=force)
+    return card, errors

@@ -1,0 +1,252 @@
+"""Evaluation of a model on labelled data, beside two baselines, with plots and a summary.
+
+Baselines, run on the same texts:
+
+(a) ``tfidf-summaries``: one TF-IDF + logistic regression over the whole text, trained on
+    the AO3 and FFN summaries alone (minus any work being evaluated);
+(b) ``lexicon-rule``: the guideline rules on lexicon counts, with no learned part.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.datasets import ARCHIVE_WARNINGS, frame_to_arrays, load_training_frame
+from classifier.labels import RATING_LEVELS, Taxonomy
+from classifier.metrics import rating_metrics, warning_metrics
+from classifier.output import atomic_writer
+
+
+def _levels_to_pred(levels: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]
+    return (cum[:, 1:] >= 0.5).sum(axis=1)
+
+
+def predict_all(model: Any, texts: list[str], batch: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Full-model level and warning probabilities, plus the lexicon-rule-only ones."""
+    from classifier.modeling.guidelines import rule_probs
+    from classifier.modeling.model import RATING_HEADS
+
+    levels, warns, rule_levels, rule_warns = [], [], [], []
+    for i in range(0, len(texts), batch):
+        chunk = texts[i : i + batch]
+        _spans, scores, lexes, words = model.passage_scores(chunk)
+        lv, wn = model.learned_proba(model.pooled(scores))
+        lv, wn, sigs = model.combine_guidelines(lv, wn, lexes, words)
+        levels.append(lv)
+        warns.append(wn)
+        for sig in sigs:
+            rules = rule_probs(sig, model.guidelines_)
+            cum = np.minimum.accumulate(np.array([rules.get(h, 0.0) for h in RATING_HEADS]))
+            rule_levels.append([1 - cum[0], cum[0] - cum[1], cum[1] - cum[2], cum[2]])
+            rule_warns.append([rules.get(w, 0.0) for w in model.warning_ids])
+    n_w = len(model.warning_ids)
+    if not levels:
+        return np.zeros((0, 4)), np.zeros((0, n_w)), np.zeros((0, 4)), np.zeros((0, n_w))
+    return np.vstack(levels), np.vstack(warns), np.asarray(rule_levels), np.asarray(rule_warns)
+
+
+def tfidf_baseline(
+    shared: Path, taxonomy: Taxonomy, texts: list[str], exclude_groups: set[str]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Baseline (a): TF-IDF + logistic regression trained on the summaries alone."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    files = [shared / "ao3_summaries.jsonl.gz", shared / "ffn_summaries.jsonl.gz"]
+    files = [f for f in files if f.exists()]
+    if not files:
+        return None
+    frame, _ = load_training_frame([str(f) for f in files], taxonomy)
+    frame = frame[~frame["group"].isin(exclude_groups)]
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
+    X = vec.fit_transform(frame["text"])
+    Xe = vec.transform(texts)
+    known = frame["rating"].notna().to_numpy()
+    y = frame.loc[known, "rating"].astype(int).to_numpy()
+    clf = LogisticRegression(max_iter=2000, C=4.0).fit(X[known], y)
+    probs = np.zeros((len(texts), 4))
+    for k, cls in enumerate(clf.classes_):
+        probs[:, int(cls)] = clf.predict_proba(Xe)[:, k]
+    warns = np.zeros((len(texts), len(taxonomy.warning_ids)))
+    for j, w in enumerate(taxonomy.warning_ids):
+        col = frame[w].to_numpy()
+        ok = ~np.isnan(col)
+        if (col[ok] == 1).sum() < 5:
+            continue
+        m = LogisticRegression(max_iter=2000, class_weight="balanced").fit(X[ok], col[ok].astype(int))
+        warns[:, j] = m.predict_proba(Xe)[:, 1]
+    return probs, warns
+
+
+def _block(y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, thresholds: dict[str, float], ids: list[str], rounds: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    ok = ~np.isnan(y_rating)
+    if ok.any():
+        out["rating"] = rating_metrics(y_rating[ok].astype(int), _levels_to_pred(levels[ok]), levels[ok], rounds=rounds)
+    out["warnings"] = warning_metrics(Y, P, thresholds, ids, rounds=rounds)
+    arch = [k for k, w in enumerate(ids) if w in ARCHIVE_WARNINGS]
+    out["archive_warnings"] = warning_metrics(Y[:, arch], P[:, arch], thresholds, [ids[k] for k in arch], rounds=rounds)
+    return out
+
+
+def evaluate_model(
+    model: Any,
+    card: dict[str, Any],
+    data: list[str],
+    report_dir: str | Path,
+    *,
+    taxonomy: Taxonomy,
+    read_options: Any = None,
+    shared: Path | None = None,
+    rounds: int = 500,
+) -> dict[str, Any]:
+    """Evaluate ``model`` on labelled ``data``; write metrics.json, summary.md and PNG plots into ``report_dir``."""
+    frame, errors = load_training_frame(data, taxonomy, read_options)
+    if len(frame) == 0:
+        raise ValueError(f"no labelled texts found in {', '.join(data)}")
+    texts, Y, groups, _w = frame_to_arrays(frame, taxonomy.warning_ids)
+    ids = list(model.warning_ids)
+    col_of = {w: 1 + taxonomy.warning_ids.index(w) for w in ids if w in taxonomy.warning_ids}
+    Yw = np.column_stack([Y[:, col_of[w]] if w in col_of else np.full(len(texts), np.nan) for w in ids])
+    levels, warns, rule_levels, rule_warns = predict_all(model, texts)
+    systems: dict[str, Any] = {
+        "ficrate": _block(Y[:, 0], levels, Yw, warns, model.thresholds_, ids, rounds),
+        "lexicon-rule": _block(Y[:, 0], rule_levels, Yw, rule_warns, {}, ids, rounds),
+    }
+    base = tfidf_baseline(shared, taxonomy, texts, set(groups.tolist())) if shared is not None else None
+    if base is not None:
+        systems["tfidf-summaries"] = _block(Y[:, 0], base[0], Yw, base[1], {}, ids, rounds)
+    result = {
+        "model": card.get("name"),
+        "model_created": card.get("created"),
+        "data": list(data),
+        "texts": len(texts),
+        "read_errors": errors,
+        "systems": systems,
+    }
+    out = Path(report_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(out / "metrics.json") as fh:
+        fh.write(json.dumps(result, indent=2, default=float) + "\n")
+    _plots(out, Y[:, 0], levels, Yw, warns, ids)
+    with atomic_writer(out / "summary.md") as fh:
+        fh.write(render_summary(result))
+    return result
+
+
+def _fmt(m: Any) -> str:
+    if not isinstance(m, dict) or "value" not in m:
+        return "–"
+    ci = m.get("ci95") or []
+    if len(ci) == 2 and not any(np.isnan(ci)):
+        return f"{m['value']:.3f} [{ci[0]:.2f}–{ci[1]:.2f}]"
+    return f"{m['value']:.3f}"
+
+
+def render_summary(result: dict[str, Any]) -> str:
+    """Markdown comparison of ficrate and the baselines."""
+    systems = result["systems"]
+    names = list(systems)
+    lines = [
+        f"# Evaluation of {result.get('model')}",
+        "",
+        f"Data: {', '.join(result['data'])} ({result['texts']} labelled texts; {len(result['read_errors'])} unreadable).",
+        "Figures are value [95% bootstrap CI]. Unknown labels are left out.",
+        "",
+        "| metric | " + " | ".join(names) + " |",
+        "| --- | " + " | ".join("---" for _ in names) + " |",
+    ]
+    rows = [
+        ("rating n", lambda s: str(s.get("rating", {}).get("n", 0))),
+        ("rating exact accuracy", lambda s: _fmt(s.get("rating", {}).get("exact_accuracy"))),
+        ("rating within-one accuracy", lambda s: _fmt(s.get("rating", {}).get("within_one_accuracy"))),
+        ("adult vs not accuracy", lambda s: _fmt(s.get("rating", {}).get("adult_accuracy"))),
+        ("rating macro-F1", lambda s: _fmt(s.get("rating", {}).get("macro_f1"))),
+        ("rating ECE", lambda s: _fmt(s.get("rating", {}).get("ece"))),
+        ("warnings micro-F1", lambda s: _fmt(s["warnings"]["micro_f1"])),
+        ("warnings macro-F1", lambda s: _fmt(s["warnings"]["macro_f1"])),
+        ("AO3 archive warnings micro-F1", lambda s: _fmt(s["archive_warnings"]["micro_f1"])),
+    ]
+    for label, fn in rows:
+        lines.append(f"| {label} | " + " | ".join(fn(systems[n]) for n in names) + " |")
+    ours = systems["ficrate"]
+    lines += ["", "## ficrate per warning", "", "| warning | known | support | precision | recall | F1 | ECE |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for w, v in ours["warnings"]["per_label"].items():
+        ece = "–" if v["ece"] is None else f"{v['ece']:.3f}"
+        lines.append(f"| {w} | {v['known']} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {ece} |")
+    if "rating" in ours:
+        conf = ours["rating"]["confusion"]["matrix"]
+        lines += ["", "## ficrate rating confusion (rows: declared, columns: predicted)", "", "| | " + " | ".join(RATING_LEVELS) + " |", "| --- |" + " ---: |" * 4]
+        lines += [f"| {RATING_LEVELS[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf)]
+    lines += ["", "Plots: confusion_matrix.png, reliability.png, precision_recall.png", ""]
+    return "\n".join(lines)
+
+
+def _plots(out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, ids: list[str]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve
+
+    ok = ~np.isnan(y_rating)
+    conf = np.zeros((4, 4), dtype=int)
+    if ok.any():
+        for a, b in zip(y_rating[ok].astype(int), _levels_to_pred(levels[ok]), strict=True):
+            conf[a, b] += 1
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.imshow(conf, cmap="Blues")
+    for i in range(4):
+        for j in range(4):
+            ax.text(j, i, str(conf[i, j]), ha="center", va="center")
+    ax.set_xticks(range(4), RATING_LEVELS)
+    ax.set_yticks(range(4), RATING_LEVELS)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("declared")
+    ax.set_title("Rating confusion matrix")
+    fig.tight_layout()
+    fig.savefig(out / "confusion_matrix.png", dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.plot([0, 1], [0, 1], "k:", label="perfect")
+    series = []
+    if ok.any():
+        pred = _levels_to_pred(levels[ok])
+        series.append(("rating (top level)", levels[ok][np.arange(ok.sum()), pred], (pred == y_rating[ok]).astype(float)))
+    known = ~np.isnan(Y)
+    if known.any():
+        series.append(("warnings (all)", P[known], Y[known]))
+    for name, p, y in series:
+        edges = np.linspace(0, 1, 11)
+        idx = np.clip(np.digitize(p, edges[1:-1]), 0, 9)
+        xs = [p[idx == b].mean() for b in range(10) if (idx == b).any()]
+        ys = [y[idx == b].mean() for b in range(10) if (idx == b).any()]
+        ax.plot(xs, ys, "o-", label=name)
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed frequency")
+    ax.set_title("Reliability diagram")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "reliability.png", dpi=100)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for j, w in enumerate(ids):
+        k = known[:, j]
+        if k.sum() and 0 < Y[k, j].sum() < k.sum():
+            prec, rec, _ = precision_recall_curve(Y[k, j], P[k, j])
+            ax.plot(rec, prec, label=w)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    ax.set_title("Precision-recall per warning")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(out / "precision_recall.png", dpi=100)
+    plt.close(fig)
