@@ -264,7 +264,8 @@ def _progress_wanted(paths: list[str]) -> bool:
 
 
 ModelOpt = Annotated[
-    Path | None, typer.Option("--model", "-m", help="Model directory (default: models/ficrate-default or $FICRATE_MODEL).")
+    Path | None,
+    typer.Option("--model", "-m", help="Model directory (default: models/ficrate-default or $FICRATE_MODEL)."),
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Processes for scoring (0 = all cores).")]
 ExplainOpt = Annotated[int, typer.Option("--explain", min=0, max=20, help="Evidence passages per predicted label.")]
@@ -343,8 +344,15 @@ def score(
     from classifier.readers import ReadError, iter_stories
 
     options = _read_options(
-        input_format=input_format, text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col,
-        warnings_col=warnings_col, taxonomy=taxonomy, max_size=max_size, debug=debug,
+        input_format=input_format,
+        text_col=text_col,
+        id_col=id_col,
+        title_col=title_col,
+        rating_col=rating_col,
+        warnings_col=warnings_col,
+        taxonomy=taxonomy,
+        max_size=max_size,
+        debug=debug,
     )
     story_model, _card = _load_model(model, debug)
     n_jobs = jobs or default_jobs()
@@ -379,8 +387,12 @@ def _read_table_file(path: Path | None, what: str) -> Any:
     import pandas as pd
 
     try:
-        return pd.read_csv(path, dtype=str) if path.suffix.lower() != ".jsonl" else pd.read_json(path, lines=True, dtype=str)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is one line
+        return (
+            pd.read_csv(path, dtype=str)
+            if path.suffix.lower() != ".jsonl"
+            else pd.read_json(path, lines=True, dtype=False)
+        )
+    except Exception as exc:
         error(f"{path}: cannot read {what} ({type(exc).__name__}: {str(exc)[:120]})")
         raise typer.Exit(EXIT_ERRORS) from None
 
@@ -421,8 +433,15 @@ def train(
     from classifier.modeling.train import train_from_sources
 
     options = _read_options(
-        input_format=input_format, text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col,
-        warnings_col=warnings_col, taxonomy=taxonomy, max_size=max_size, debug=debug,
+        input_format=input_format,
+        text_col=text_col,
+        id_col=id_col,
+        title_col=title_col,
+        rating_col=rating_col,
+        warnings_col=warnings_col,
+        taxonomy=taxonomy,
+        max_size=max_size,
+        debug=debug,
     )
     excl = _read_table_file(exclude, "exclusions")
     rel = _read_table_file(relabel, "corrections")
@@ -433,8 +452,16 @@ def train(
 
     try:
         card, errors = train_from_sources(
-            sources, str(out), taxonomy=options.get_taxonomy(), read_options=options, force=force, folds=folds,
-            seed=seed, exclude=excl, relabel=rel, progress=say,
+            sources,
+            str(out),
+            taxonomy=options.get_taxonomy(),
+            read_options=options,
+            force=force,
+            folds=folds,
+            seed=seed,
+            exclude=excl,
+            relabel=rel,
+            progress=say,
         )
     except ModelError as exc:
         error(str(exc))
@@ -447,7 +474,10 @@ def train(
     full = card["metrics"]["full"]["bag"]
     summary = []
     if "rating" in full:
-        summary.append(f"rating exact {full['rating']['exact_accuracy']['value']:.3f}, adult {full['rating']['adult_accuracy']['value']:.3f}")
+        summary.append(
+            f"rating exact {full['rating']['exact_accuracy']['value']:.3f}, "
+            f"adult {full['rating']['adult_accuracy']['value']:.3f}"
+        )
     if "warnings" in full:
         summary.append(f"warnings micro-F1 {full['warnings']['micro_f1']['value']:.3f}")
     typer.echo(f"wrote {out} ({'; '.join(summary)} on cross-validated bags; see {out}/MODEL_CARD.md)")
@@ -463,9 +493,13 @@ def evaluate(
     model: ModelOpt = None,
     shared: Annotated[
         Path | None,
-        typer.Option("--shared", help="Folder with the summaries for the TF-IDF baseline (default ../shared/data if present)."),
+        typer.Option(
+            "--shared", help="Folder with the summaries for the TF-IDF baseline (default ../shared/data if present)."
+        ),
     ] = None,
-    rounds: Annotated[int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for confidence intervals.")] = 500,
+    rounds: Annotated[
+        int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for confidence intervals.")
+    ] = 500,
     input_format: InputFormatOpt = InputFormat.auto,
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
@@ -483,8 +517,15 @@ def evaluate(
     from classifier.evaluate import evaluate_model
 
     options = _read_options(
-        input_format=input_format, text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col,
-        warnings_col=warnings_col, taxonomy=taxonomy, max_size=max_size, debug=debug,
+        input_format=input_format,
+        text_col=text_col,
+        id_col=id_col,
+        title_col=title_col,
+        rating_col=rating_col,
+        warnings_col=warnings_col,
+        taxonomy=taxonomy,
+        max_size=max_size,
+        debug=debug,
     )
     story_model, card = _load_model(model, debug)
     if shared is None:
@@ -492,7 +533,13 @@ def evaluate(
         shared = candidate if candidate.exists() else None
     try:
         result = evaluate_model(
-            story_model, card, data, report, taxonomy=options.get_taxonomy(), read_options=options, shared=shared,
+            story_model,
+            card,
+            data,
+            report,
+            taxonomy=options.get_taxonomy(),
+            read_options=options,
+            shared=shared,
             rounds=rounds,
         )
     except ValueError as exc:

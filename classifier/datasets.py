@@ -72,7 +72,9 @@ def load_ao3_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     rows = []
     for rec in _jsonl(path):
         text = (rec.get("title") or "") + "\n" + (rec.get("summary") or "")
-        names = list(rec.get("characters") or []) + [p for r in rec.get("relationships") or [] for p in re.split(r"[/&]", r)]
+        names = list(rec.get("characters") or []) + [
+            p for r in rec.get("relationships") or [] for p in re.split(r"[/&]", r)
+        ]
         row = _row(_masked(text, names).strip(), f"ao3:{rec['id']}", "ao3_summaries", list(ids))
         row["rating"] = level.get(rec.get("rating", ""), NAN)
         declared = taxonomy.parse_warnings(list(rec.get("warnings") or []))
@@ -96,8 +98,6 @@ def load_ao3_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
             elif len(tags) >= 4:
                 # Authors who tag extensively would usually tag these; weak negative.
                 row[w] = 0.0
-        if row["rating"] == 3 and "sexual_content" in ids and not row["sexual_content"] == 0.0:
-            row["sexual_content"] = 1.0 if math.isnan(row["sexual_content"]) else row["sexual_content"]
         if row["rating"] == 0:
             for w in ("sexual_content", "strong_language"):
                 if w in ids and math.isnan(row[w]):
@@ -186,7 +186,9 @@ def resolve_sources(sources: Iterable[str]) -> list[tuple[str, Path | str]]:
     return out
 
 
-def load_training_frame(sources: Iterable[str], taxonomy: Taxonomy, read_options: Any = None) -> tuple[pd.DataFrame, list[str]]:
+def load_training_frame(
+    sources: Iterable[str], taxonomy: Taxonomy, read_options: Any = None
+) -> tuple[pd.DataFrame, list[str]]:
     """Load every source into one frame; return it and the per-file read errors."""
     from classifier.readers import ReadError, ReadOptions, iter_stories
 
@@ -224,7 +226,7 @@ def load_training_frame(sources: Iterable[str], taxonomy: Taxonomy, read_options
 
 def label_summary(frame: pd.DataFrame, warning_ids: Iterable[str]) -> dict[str, Any]:
     """Counts per source and label distributions (for the model card)."""
-    out: dict[str, Any] = {"rows": int(len(frame)), "groups": int(frame["group"].nunique()) if len(frame) else 0}
+    out: dict[str, Any] = {"rows": len(frame), "groups": int(frame["group"].nunique()) if len(frame) else 0}
     out["sources"] = {str(k): int(v) for k, v in frame["source"].value_counts().sort_index().items()}
     ratings = frame["rating"].dropna().astype(int)
     out["rating"] = {RATING_LEVELS[k]: int((ratings == k).sum()) for k in range(4)}
@@ -240,7 +242,9 @@ def label_summary(frame: pd.DataFrame, warning_ids: Iterable[str]) -> dict[str, 
     return out
 
 
-def apply_exclusions(frame: pd.DataFrame, exclude: pd.DataFrame | None, relabel: pd.DataFrame | None, warning_ids: Iterable[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+def apply_exclusions(
+    frame: pd.DataFrame, exclude: pd.DataFrame | None, relabel: pd.DataFrame | None, warning_ids: Iterable[str]
+) -> tuple[pd.DataFrame, dict[str, int]]:
     """Drop rows whose group/id/path is listed in ``exclude``; apply label corrections from ``relabel``."""
     info = {"excluded": 0, "relabelled": 0}
     keys = frame["group"].astype(str)
@@ -269,7 +273,9 @@ def apply_exclusions(frame: pd.DataFrame, exclude: pd.DataFrame | None, relabel:
     return frame, info
 
 
-def frame_to_arrays(frame: pd.DataFrame, warning_ids: Iterable[str]) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def frame_to_arrays(
+    frame: pd.DataFrame, warning_ids: Iterable[str]
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
     """Texts, label matrix (rating then warnings; NaN unknown), groups, weights."""
     cols = ["rating", *warning_ids]
     return (

@@ -83,7 +83,15 @@ def tfidf_baseline(
     return probs, warns
 
 
-def _block(y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, thresholds: dict[str, float], ids: list[str], rounds: int) -> dict[str, Any]:
+def _block(
+    y_rating: np.ndarray,
+    levels: np.ndarray,
+    Y: np.ndarray,
+    P: np.ndarray,
+    thresholds: dict[str, float],
+    ids: list[str],
+    rounds: int,
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     ok = ~np.isnan(y_rating)
     if ok.any():
@@ -155,7 +163,8 @@ def render_summary(result: dict[str, Any]) -> str:
     lines = [
         f"# Evaluation of {result.get('model')}",
         "",
-        f"Data: {', '.join(result['data'])} ({result['texts']} labelled texts; {len(result['read_errors'])} unreadable).",
+        f"Data: {', '.join(result['data'])} ({result['texts']} labelled texts; "
+        f"{len(result['read_errors'])} unreadable).",
         "Figures are value [95% bootstrap CI]. Unknown labels are left out.",
         "",
         "| metric | " + " | ".join(names) + " |",
@@ -175,13 +184,28 @@ def render_summary(result: dict[str, Any]) -> str:
     for label, fn in rows:
         lines.append(f"| {label} | " + " | ".join(fn(systems[n]) for n in names) + " |")
     ours = systems["ficrate"]
-    lines += ["", "## ficrate per warning", "", "| warning | known | support | precision | recall | F1 | ECE |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "## ficrate per warning",
+        "",
+        "| warning | known | support | precision | recall | F1 | ECE |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for w, v in ours["warnings"]["per_label"].items():
         ece = "–" if v["ece"] is None else f"{v['ece']:.3f}"
-        lines.append(f"| {w} | {v['known']} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {ece} |")
+        lines.append(
+            f"| {w} | {v['known']} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} "
+            f"| {v['f1']:.3f} | {ece} |"
+        )
     if "rating" in ours:
         conf = ours["rating"]["confusion"]["matrix"]
-        lines += ["", "## ficrate rating confusion (rows: declared, columns: predicted)", "", "| | " + " | ".join(RATING_LEVELS) + " |", "| --- |" + " ---: |" * 4]
+        lines += [
+            "",
+            "## ficrate rating confusion (rows: declared, columns: predicted)",
+            "",
+            "| | " + " | ".join(RATING_LEVELS) + " |",
+            "| --- |" + " ---: |" * 4,
+        ]
         lines += [f"| {RATING_LEVELS[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf)]
     lines += ["", "Plots: confusion_matrix.png, reliability.png, precision_recall.png", ""]
     return "\n".join(lines)
@@ -218,7 +242,9 @@ def _plots(out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P
     series = []
     if ok.any():
         pred = _levels_to_pred(levels[ok])
-        series.append(("rating (top level)", levels[ok][np.arange(ok.sum()), pred], (pred == y_rating[ok]).astype(float)))
+        series.append(
+            ("rating (top level)", levels[ok][np.arange(ok.sum()), pred], (pred == y_rating[ok]).astype(float))
+        )
     known = ~np.isnan(Y)
     if known.any():
         series.append(("warnings (all)", P[known], Y[known]))

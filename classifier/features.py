@@ -69,7 +69,8 @@ def split_passages(text: str, target_words: int = 300, max_words: int = 500) -> 
             spans.append((cur_start, cur_end))
             cur_start, cur_words = -1, 0
     if cur_words:
-        if spans and cur_words < target_words // 3 and spans[-1][1] <= cur_start:
+        prev_words = len(text[spans[-1][0] : spans[-1][1]].split()) if spans else 0
+        if spans and cur_words < target_words // 2 and prev_words + cur_words <= max_words:
             spans[-1] = (spans[-1][0], cur_end)
         else:
             spans.append((cur_start, cur_end))

@@ -61,7 +61,9 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray, labels: range) -> float:
     return float(np.mean(scores)) if scores else float("nan")
 
 
-def rating_metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = None, *, rounds: int = 200) -> dict[str, Any]:
+def rating_metrics(
+    y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = None, *, rounds: int = 200
+) -> dict[str, Any]:
     """Exact, within-one, adult-vs-not accuracy, macro-F1, confusion matrix, ECE; with CIs.
 
     ``y`` and ``pred`` are level indices (0..3); rows with unknown ``y`` must be removed first.
@@ -86,7 +88,12 @@ def rating_metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = N
     out: dict[str, Any] = {"n": n}
     if n == 0:
         return out
-    for name, fn in (("exact_accuracy", exact), ("within_one_accuracy", within), ("adult_accuracy", adult), ("macro_f1", macro)):
+    for name, fn in (
+        ("exact_accuracy", exact),
+        ("within_one_accuracy", within),
+        ("adult_accuracy", adult),
+        ("macro_f1", macro),
+    ):
         out[name] = {"value": round(fn(np.arange(n)), 4), "ci95": bootstrap(fn, n, rounds=rounds)}
     conf = np.zeros((4, 4), dtype=int)
     for a, b in zip(y, pred, strict=True):
@@ -101,6 +108,13 @@ def rating_metrics(y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = N
 
         out["ece"] = {"value": round(ece(np.arange(n)), 4), "ci95": bootstrap(ece, n, rounds=rounds)}
     return out
+
+
+def _subset(fn: Callable[[np.ndarray], float], idx: np.ndarray) -> Callable[[np.ndarray], float]:
+    def inner(ix: np.ndarray) -> float:
+        return fn(idx[ix])
+
+    return inner
 
 
 def warning_metrics(
@@ -131,7 +145,7 @@ def warning_metrics(
             "precision": round(precision, 4),
             "recall": round(recall, 4),
             "f1": round(f1, 4),
-            "f1_ci95": bootstrap(lambda ix, idx=idx: f1_of(idx[ix]), len(idx), rounds=rounds) if len(idx) else [],
+            "f1_ci95": bootstrap(_subset(f1_of, idx), len(idx), rounds=rounds) if len(idx) else [],
             "ece": round(expected_calibration_error(yt.astype(float), pp), 4) if len(idx) else None,
             "threshold": round(thresholds.get(w, 0.5), 4),
         }
@@ -169,7 +183,9 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.
     best_t, best = 0.5, -1.0
     for t in np.linspace(0.05, 0.95, 91):
         pr = p >= t
-        precision, _, f1 = _f1(float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum()))
+        precision, _, f1 = _f1(
+            float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum())
+        )
         if precision >= min_precision and f1 > best + 1e-9:
             best, best_t = f1, float(t)
     return round(best_t, 4)

@@ -49,10 +49,16 @@ def rule_probs(sig: dict[str, float], cfg: dict[str, Any]) -> dict[str, float]:
     """Noisy-OR of every rule's sigmoid per label."""
     keep: dict[str, float] = {}
     for rule in cfg["rules"]:
-        x = (sig.get(rule["signal"], 0.0) - rule["midpoint"]) / rule["width"]
-        p = 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+        p = _sigmoid((sig.get(rule["signal"], 0.0) - rule["midpoint"]) / rule["width"])
+        # Rescaled so that no evidence at all gives exactly 0, not the sigmoid's tail.
+        p0 = _sigmoid(-rule["midpoint"] / rule["width"])
+        p = max(0.0, (p - p0) / (1.0 - p0))
         keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], 0.0)) * (1.0 - p)
     return keep
+
+
+def _sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))))
 
 
 def is_quiet(sig: dict[str, float], words: float, cfg: dict[str, Any]) -> bool:

@@ -119,7 +119,9 @@ class PassageFeaturizer(BaseEstimator):
         Multiplier of the dense lexicon block relative to the l2-normalised n-grams.
     """
 
-    def __init__(self, n_features: int = 2**18, ngram_range: tuple[int, int] = (1, 2), lexicon_weight: float = 0.5) -> None:
+    def __init__(
+        self, n_features: int = 2**18, ngram_range: tuple[int, int] = (1, 2), lexicon_weight: float = 0.5
+    ) -> None:
         self.n_features = n_features
         self.ngram_range = ngram_range
         self.lexicon_weight = lexicon_weight
@@ -127,8 +129,12 @@ class PassageFeaturizer(BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> PassageFeaturizer:
         """Build the (stateless) parts; returns self."""
         self.hasher_ = HashingVectorizer(
-            n_features=self.n_features, ngram_range=self.ngram_range, alternate_sign=False, norm="l2",
-            token_pattern=r"(?u)\b\w[\w']*\b", dtype=np.float32,
+            n_features=self.n_features,
+            ngram_range=self.ngram_range,
+            alternate_sign=False,
+            norm="l2",
+            token_pattern=r"(?u)\b\w[\w']*\b",
+            dtype=np.float32,
         )
         self.lexicon_ = LexiconFeatures().fit(X)
         self.n_features_out_ = self.n_features + self.lexicon_.n_features_out_
@@ -157,13 +163,20 @@ class LinearHeads(BaseEstimator):
     Coefficients are kept as one float32 matrix so scoring is one sparse product.
     """
 
-    def __init__(self, alpha: float = 2e-5, max_iter: int = 20, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        alpha: float = 2e-5,
+        max_iter: int = 20,
+        random_state: int = 0,
+        blocked: dict[int, np.ndarray] | None = None,
+    ) -> None:
         self.alpha = alpha
         self.max_iter = max_iter
         self.random_state = random_state
+        self.blocked = blocked
 
     def fit(self, X: Any, Y: np.ndarray, sample_weight: np.ndarray | None = None) -> LinearHeads:
-        """Fit one head per column of ``Y`` on its known rows."""
+        """Fit one head per column of ``Y`` on its known rows (``blocked`` columns zeroed per head)."""
         n_heads = Y.shape[1]
         coef = np.zeros((n_heads, X.shape[1]), dtype=np.float32)
         intercept = np.zeros(n_heads, dtype=np.float64)
@@ -183,10 +196,19 @@ class LinearHeads(BaseEstimator):
             # Balance classes so rare warnings still get a usable head; calibration comes later.
             w = np.where(y == 1, w * (neg / max(pos, 1e-9)) ** 0.5, w)
             clf = SGDClassifier(
-                loss="log_loss", alpha=self.alpha, max_iter=self.max_iter, tol=None, random_state=self.random_state,
+                loss="log_loss",
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                tol=None,
+                random_state=self.random_state,
                 average=True,
             )
-            clf.fit(X[known], y, sample_weight=w)
+            Xh = X[known]
+            if self.blocked and h in self.blocked and len(self.blocked[h]):
+                keep = np.ones(X.shape[1], dtype=np.float32)
+                keep[self.blocked[h]] = 0.0
+                Xh = Xh @ sp.diags(keep)
+            clf.fit(Xh, y, sample_weight=w)
             coef[h] = clf.coef_[0].astype(np.float32)
             intercept[h] = float(clf.intercept_[0])
             self.trained_[h] = True
@@ -273,8 +295,13 @@ class StoryModel(BaseEstimator):
             **train_options,
         )
         self.set_fitted(
-            fitted.featurizer_, fitted.heads_, fitted.rating_model_, fitted.warning_models_, fitted.thresholds_,
-            fitted.base_rates_, fitted.guidelines_,
+            fitted.featurizer_,
+            fitted.heads_,
+            fitted.rating_model_,
+            fitted.warning_models_,
+            fitted.thresholds_,
+            fitted.base_rates_,
+            fitted.guidelines_,
         )
         self.cv_report_ = report
         return self
@@ -289,6 +316,22 @@ class StoryModel(BaseEstimator):
         """Passage spans of a body (one span for short texts)."""
         spans = split_passages(text, self.passage_words, self.max_passage_words)
         return spans or [(0, len(text))]
+
+    def blocked_columns(self, featurizer: PassageFeaturizer) -> dict[int, np.ndarray]:
+        """Per warning head, the dense feature columns it may not use (see lexicons.json)."""
+        import json
+        from importlib import resources
+
+        spec = json.loads(resources.files("classifier").joinpath("data/lexicons.json").read_text(encoding="utf-8"))
+        allowed = spec.get("head_features", {})
+        names = featurizer.feature_names_dense()
+        out: dict[int, np.ndarray] = {}
+        for h, head in enumerate(self.head_names):
+            if head not in allowed:
+                continue
+            ok = {f"lex_{c}" for c in allowed[head]} | set(allowed[head])
+            out[h] = np.array([featurizer.n_features + k for k, n in enumerate(names) if n not in ok], dtype=int)
+        return out
 
     def fit_featurizer(self) -> PassageFeaturizer:
         """A fitted featurizer for this model's parameters."""
@@ -404,7 +447,9 @@ class StoryModel(BaseEstimator):
             evidence: dict[str, list[Evidence]] = {}
             if explain > 0 and len(scores[i]):
                 head = max(rating_idx, 1) - 1  # the ">= predicted level" head; ">= teen" for general
-                evidence["rating"] = self._evidence(text, spans_all[i], self._passage_strength(scores[i], lexes[i], head), explain)
+                evidence["rating"] = self._evidence(
+                    text, spans_all[i], self._passage_strength(scores[i], lexes[i], head), explain
+                )
                 for wid in predicted:
                     col = self._passage_strength(scores[i], lexes[i], 3 + self.warning_ids.index(wid))
                     evidence[wid] = self._evidence(text, spans_all[i], col, explain)

@@ -54,8 +54,12 @@ def git_commit(cwd: Path | None = None) -> str | None:
             ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True,
-            timeout=10, check=True,
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout.strip()
         return rev + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
@@ -95,8 +99,14 @@ def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: 
         joblib.dump(model, tmp / MODEL_FILE, compress=3)
         card = dict(card)
         card["format"] = FORMAT
-        card["artifact"] = {"file": MODEL_FILE, "sha256": sha256_file(tmp / MODEL_FILE), "bytes": (tmp / MODEL_FILE).stat().st_size}
-        (tmp / CARD_JSON).write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        card["artifact"] = {
+            "file": MODEL_FILE,
+            "sha256": sha256_file(tmp / MODEL_FILE),
+            "bytes": (tmp / MODEL_FILE).stat().st_size,
+        }
+        (tmp / CARD_JSON).write_text(
+            json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
         (tmp / CARD_MD).write_text(render_card_markdown(card), encoding="utf-8")
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
@@ -129,7 +139,9 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     except (OSError, json.JSONDecodeError) as exc:
         raise ModelError(f"{card_path}: unreadable model card ({exc})") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
-        raise ModelError(f"{d}: not a ficrate model (card format {card.get('format') if isinstance(card, dict) else None!r})")
+        raise ModelError(
+            f"{d}: not a ficrate model (card format {card.get('format') if isinstance(card, dict) else None!r})"
+        )
     return card
 
 
@@ -200,8 +212,13 @@ def _fmt_metric(m: Any) -> str:
 def render_card_markdown(card: dict[str, Any]) -> str:
     """Human-readable model card."""
     lines = [f"# Model card: {card.get('name', 'ficrate model')}", ""]
-    lines += [f"- created: {card.get('created')}", f"- ficrate: {card.get('versions', {}).get('ficrate')}",
-              f"- git commit: {card.get('git_commit')}", f"- command: `{card.get('command')}`", ""]
+    lines += [
+        f"- created: {card.get('created')}",
+        f"- ficrate: {card.get('versions', {}).get('ficrate')}",
+        f"- git commit: {card.get('git_commit')}",
+        f"- command: `{card.get('command')}`",
+        "",
+    ]
     lines += ["## What it does", "", card.get("description", ""), ""]
     data = card.get("data", {})
     lines += ["## Training data", ""]
@@ -209,17 +226,23 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         lines.append(f"- `{src}`")
     if data:
         lines += ["", f"Rows: {data.get('rows')}, groups (works): {data.get('groups')}", ""]
-        lines += ["| source | rows |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in data.get("sources", {}).items()]
-        lines += ["", "| rating | rows |", "| --- | ---: |"] + [f"| {k} | {v} |" for k, v in data.get("rating", {}).items()]
+        lines += ["| source | rows |", "| --- | ---: |"] + [
+            f"| {k} | {v} |" for k, v in data.get("sources", {}).items()
+        ]
+        lines += ["", "| rating | rows |", "| --- | ---: |"] + [
+            f"| {k} | {v} |" for k, v in data.get("rating", {}).items()
+        ]
         lines += ["", "| warning | positive | negative | unknown |", "| --- | ---: | ---: | ---: |"]
-        lines += [f"| {k} | {v['positive']} | {v['negative']} | {v['unknown']} |" for k, v in data.get("warnings", {}).items()]
+        lines += [
+            f"| {k} | {v['positive']} | {v['negative']} | {v['unknown']} |" for k, v in data.get("warnings", {}).items()
+        ]
     if card.get("exclusions"):
         lines += ["", f"Excluded/relabelled: {card['exclusions']}"]
     metrics = card.get("metrics", {})
     full = metrics.get("full", {})
     for kind, title in (("bag", "story-like bags of held-out texts"), ("story", "held-out multi-passage stories")):
         entry = full.get(kind, {})
-        if not entry or "rating" not in entry and "warnings" not in entry:
+        if not entry or ("rating" not in entry and "warnings" not in entry):
             continue
         lines += ["", f"## Cross-validated metrics: {title} (n={entry.get('n')})", ""]
         if "rating" in entry:
@@ -231,14 +254,25 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         if "warnings" in entry:
             w = entry["warnings"]
             lines += ["", f"Warnings micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
-            lines += ["| warning | support | precision | recall | F1 | threshold |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+            lines += [
+                "| warning | support | precision | recall | F1 | threshold |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |",
+            ]
             for k, v in w["per_label"].items():
-                lines.append(f"| {k} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['threshold']:.2f} |")
+                lines.append(
+                    f"| {k} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} "
+                    f"| {v['threshold']:.2f} |"
+                )
     auc = metrics.get("passages", {}).get("auc", {})
     if auc:
         lines += ["", "## Passage heads (out-of-fold AUC on single texts)", "", "| head | AUC |", "| --- | ---: |"]
         lines += [f"| {k} | {v:.3f} |" for k, v in auc.items()]
-    lines += ["", "## Thresholds", "", "Warnings: " + ", ".join(f"{k} {v:.2f}" for k, v in card.get("thresholds", {}).items())]
+    lines += [
+        "",
+        "## Thresholds",
+        "",
+        "Warnings: " + ", ".join(f"{k} {v:.2f}" for k, v in card.get("thresholds", {}).items()),
+    ]
     lines += ["", "## Lexicons and licences", ""] + [f"- {k}: {v}" for k, v in card.get("lexicons", {}).items()]
     lines += ["", "## Versions", ""] + [f"- {k} {v}" for k, v in card.get("versions", {}).items()]
     lines += ["", "## Limits", "", card.get("limits", ""), ""]

@@ -48,7 +48,9 @@ def score_stream(
     if jobs <= 1:
         for batch in _batches(items, batch_size):
             stories = [s for s in batch if isinstance(s, Story)]
-            preds = iter([p.to_dict() for p in model.predict([s.body for s in stories], explain=explain)] if stories else [])
+            preds = iter(
+                [p.to_dict() for p in model.predict([s.body for s in stories], explain=explain)] if stories else []
+            )
             for item in batch:
                 yield item if isinstance(item, ReadError) else (item, next(preds))
         return

@@ -80,7 +80,9 @@ def _bags(
     is negative). Random bags would instead make long stories look more severe.
     """
     known = ~np.isnan(T[single])
-    keys = np.array([f"{sources[i]}|" + "".join("1" if k else "0" for k in row) for i, row in zip(single, known, strict=True)])
+    keys = np.array(
+        [f"{sources[i]}|" + "".join("1" if k else "0" for k in row) for i, row in zip(single, known, strict=True)]
+    )
     groups = {k: single[keys == k] for k in np.unique(keys)}
     groups = {k: v for k, v in groups.items() if len(v) >= 20}
     total = sum(len(v) for v in groups.values())
@@ -95,8 +97,9 @@ def _bags(
             seed_row = sub_all[seed_pos]
             ok = np.all(sub_all <= seed_row, axis=1)
             candidates = np.flatnonzero(ok)
-            fill = rng.choice(candidates, size=min(size - 1, len(candidates)), replace=True) if size > 1 else []
-            pick = np.concatenate([[seed_pos], np.asarray(fill, dtype=int)]).astype(int)
+            n_fill = min(size - 1, len(candidates))
+            fill = rng.choice(candidates, size=n_fill, replace=True) if n_fill > 0 else np.zeros(0, dtype=int)
+            pick = np.concatenate([[seed_pos], fill]).astype(int)
             bag = members[pick]
             bags.append(bag)
             sub = T[bag]
@@ -147,13 +150,14 @@ def train_story_model(
     n_of = n_units[unit_doc].astype(float)
     w_unit = weights[unit_doc] / np.sqrt(n_of)
 
+    blocked = model.blocked_columns(featurizer)
     fold_doc = stratified_group_folds(groups, _strata(Y), folds, seed)
     fold_unit = fold_doc[unit_doc]
     oof = np.zeros((X.shape[0], T_unit.shape[1]))
     for f in range(folds):
         tr, te = fold_unit != f, fold_unit == f
         say(f"passage heads: fold {f + 1}/{folds}")
-        heads = LinearHeads(alpha=model.alpha, random_state=seed).fit(X[tr], T_unit[tr], w_unit[tr])
+        heads = LinearHeads(alpha=model.alpha, random_state=seed, blocked=blocked).fit(X[tr], T_unit[tr], w_unit[tr])
         oof[te] = heads.predict_proba(X[te])
     oof[:, :3] = np.minimum.accumulate(oof[:, :3], axis=1)
     unit_report = _unit_report(T_unit, oof, n_of, model.head_names)
@@ -199,9 +203,8 @@ def train_story_model(
                 continue
             warn_oof[te, j] = _warning_model().fit(Xw[tr], y[tr].astype(int)).predict_proba(Xw[te])[:, 1]
 
-
     say("final fit on all data")
-    heads = LinearHeads(alpha=model.alpha, random_state=seed).fit(X, T_unit, w_unit)
+    heads = LinearHeads(alpha=model.alpha, random_state=seed, blocked=blocked).fit(X, T_unit, w_unit)
     rating_model = _rating_model().fit(rating_X[known_r], rating_y[known_r].astype(int))
     warning_models: dict[str, LogisticRegression | None] = {}
     base_rates: dict[str, float] = {}
@@ -240,7 +243,7 @@ def train_story_model(
         "counts": {
             "texts": len(texts),
             "passages": int(X.shape[0]),
-            "multi_passage_stories": int(len(multi)),
+            "multi_passage_stories": len(multi),
             "bags": len(bags),
             "folds": folds,
         },
@@ -372,8 +375,15 @@ def train_from_sources(
     texts, Y, groups, weights = frame_to_arrays(frame, taxonomy.warning_ids)
     folds = max(2, min(folds, int(frame["group"].nunique())))
     model, report = train_story_model(
-        texts, Y, groups, weights, frame["source"].astype(str).to_numpy(), taxonomy.warning_ids,
-        folds=folds, seed=seed, progress=progress,
+        texts,
+        Y,
+        groups,
+        weights,
+        frame["source"].astype(str).to_numpy(),
+        taxonomy.warning_ids,
+        folds=folds,
+        seed=seed,
+        progress=progress,
     )
     card = new_card(
         name=name or Path(out_dir).name,

@@ -1,0 +1,48 @@
+"""A tiny labelled corpus we write ourselves, for fast training tests (not for quality)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+GENTLE = [
+    "The cat slept in the sun by the kitchen window while the kettle hummed.",
+    "They baked bread together and laughed when the flour went everywhere.",
+    "Grandmother read the letter twice and smiled at the drawings in the margin.",
+    "The garden was full of roses and the bees were busy among them.",
+    "He carried the picnic basket up the hill and they watched the boats.",
+    "The library was warm and quiet and smelled of old paper and cocoa.",
+]
+VIOLENT = [
+    "He drove the knife into the guard's chest and blood poured over the stones.",
+    "The soldier screamed as the blade opened his thigh and he fell into the mud.",
+    "She smashed the poker into his skull and the blood pooled around his head.",
+    "The battle raged until the wall was slick with blood and the dead lay in heaps.",
+    "They tortured the prisoner until his bones cracked and he begged for death.",
+    "The axe came down and severed his arm, and the gore spattered the walls.",
+]
+SWEARING = [
+    "Fuck this, he shouted, this is fucking bullshit and you know it, you bastard.",
+    "Shit, she swore, what the fuck were you thinking, you stupid asshole.",
+    "Oh fuck off, Danny, this whole damn thing is your fucking fault.",
+]
+
+
+def make_corpus(n: int = 48, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts, labels (rating level, then violence and strong_language columns per taxonomy order) and groups."""
+    from classifier.labels import load_taxonomy
+
+    ids = load_taxonomy().warning_ids
+    rng = random.Random(seed)
+    texts, rows = [], []
+    for i in range(n):
+        kind = i % 3
+        pool = (GENTLE, VIOLENT, SWEARING)[kind]
+        sentences = [rng.choice(pool) for _ in range(rng.randint(2, 5))] + [rng.choice(GENTLE)]
+        texts.append(" ".join(sentences))
+        row = [float((0, 2, 1)[kind])] + [np.nan] * len(ids)
+        row[1 + ids.index("violence")] = 1.0 if kind == 1 else 0.0
+        row[1 + ids.index("strong_language")] = 1.0 if kind == 2 else 0.0
+        rows.append(row)
+    return texts, np.array(rows), np.array([f"g{i}" for i in range(n)])
