@@ -381,6 +381,18 @@ def score(
         raise typer.Exit(EXIT_ERRORS)
 
 
+def _command_line(command: str, args: list[str], options: dict[str, Any]) -> str:
+    """The command as a user would type it, for model cards."""
+    import shlex
+
+    parts = ["ficrate", command, *args]
+    for flag, value in options.items():
+        if value is None or value is False:
+            continue
+        parts += [flag] if value is True else [flag, str(value)]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
 def _read_table_file(path: Path | None, what: str) -> Any:
     if path is None:
         return None
@@ -450,6 +462,25 @@ def train(
         if not quiet:
             typer.echo(f"ficrate train: {msg}", err=True)
 
+    command = _command_line(
+        "train",
+        list(sources),
+        {
+            "--out": out,
+            "--force": force,
+            "--folds": folds if folds != 5 else None,
+            "--seed": seed or None,
+            "--exclude": exclude,
+            "--relabel": relabel,
+            "--input-format": input_format.value if input_format.value != "auto" else None,
+            "--text-col": text_col,
+            "--id-col": id_col,
+            "--title-col": title_col,
+            "--rating-col": rating_col,
+            "--warnings-col": warnings_col,
+            "--taxonomy": taxonomy,
+        },
+    )
     try:
         card, errors = train_from_sources(
             sources,
@@ -462,6 +493,7 @@ def train(
             exclude=excl,
             relabel=rel,
             progress=say,
+            command=command,
         )
     except ModelError as exc:
         error(str(exc))

@@ -84,7 +84,7 @@ def _bags(
         [f"{sources[i]}|" + "".join("1" if k else "0" for k in row) for i, row in zip(single, known, strict=True)]
     )
     groups = {k: single[keys == k] for k in np.unique(keys)}
-    groups = {k: v for k, v in groups.items() if len(v) >= 20}
+    groups = {k: v for k, v in groups.items() if len(v) >= 5}
     total = sum(len(v) for v in groups.values())
     bags: list[np.ndarray] = []
     labels = []
@@ -169,11 +169,15 @@ def train_story_model(
     bags, bag_T = _bags(T_doc, single, sources, n_bags, max_bag, rng)
     multi = np.flatnonzero(n_units > 1)
     pooled_real = np.vstack([pool_scores(doc_scores[i], model.topk) for i in multi]) if len(multi) else None
-    pooled_bags = np.vstack([pool_scores(np.vstack([doc_scores[i] for i in b]), model.topk) for b in bags])
+    pooled_bags = (
+        np.vstack([pool_scores(np.vstack([doc_scores[i] for i in b]), model.topk) for b in bags]) if bags else None
+    )
     pooled_single = np.vstack([pool_scores(doc_scores[i], model.topk) for i in single]) if len(single) else None
     parts = [p for p in (pooled_bags, pooled_real, pooled_single) if p is not None]
-    labels = [bag_T] + ([T_doc[multi]] if len(multi) else []) + ([T_doc[single]] if len(single) else [])
-    kinds = ["bag"] * len(pooled_bags) + ["story"] * len(multi) + ["single"] * len(single)
+    labels = (
+        ([bag_T] if bags else []) + ([T_doc[multi]] if len(multi) else []) + ([T_doc[single]] if len(single) else [])
+    )
+    kinds = ["bag"] * len(bags) + ["story"] * len(multi) + ["single"] * len(single)
     P = np.vstack(parts)
     L = np.vstack(labels)
     kinds_arr = np.asarray(kinds)
@@ -354,6 +358,7 @@ def train_from_sources(
     relabel: Any = None,
     name: str | None = None,
     progress: Progress | None = None,
+    command: str | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """Load ``sources``, train, and save a model directory with its card; return card and read errors."""
     from pathlib import Path
@@ -400,6 +405,8 @@ def train_from_sources(
         limits=LIMITS,
         read_errors=len(errors),
     )
+    if command:
+        card["command"] = command
     say(f"saving {out_dir}")
     save_model(model, out_dir, card, force=force)
     return card, errors

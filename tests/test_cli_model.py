@@ -1,0 +1,146 @@
+"""score / train / evaluate through the CLI (CliRunner), with the default and tiny models."""
+
+import csv
+import io
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from tests.conftest import EXAMPLES, REPO
+from tests.corpus import make_corpus
+
+runner = CliRunner()
+DEFAULT = REPO / "models" / "ficrate-default"
+needs_default = pytest.mark.skipif(not (DEFAULT / "model_card.json").exists(), reason="no default model")
+
+
+@pytest.mark.parametrize("command", ["score", "train", "evaluate"])
+def test_help_has_example(command):
+    r = runner.invoke(app, [command, "--help"])
+    assert r.exit_code == 0
+    assert f"Example: ficrate {command}" in r.output
+
+
+@needs_default
+def test_score_jsonl_schema_and_order():
+    r = runner.invoke(app, ["score", str(EXAMPLES), "-f", "jsonl", "--explain", "2", "--jobs", "1"])
+    assert r.exit_code == 0, r.stderr
+    recs = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [rec["path"] for rec in recs] == sorted(str(p) for p in EXAMPLES.iterdir())
+    for rec in recs:
+        pred = rec["prediction"]
+        assert set(pred) >= {"rating", "rating_probs", "warnings", "warning_probs", "evidence"}
+        assert pred["rating"] in ("general", "teen", "mature", "explicit")
+        assert list(pred["rating_probs"]) == ["general", "teen", "mature", "explicit"]
+        assert abs(sum(pred["rating_probs"].values()) - 1) < 1e-3
+        for label, evs in pred["evidence"].items():
+            assert label == "rating" or label in pred["warnings"]
+            assert len(evs) <= 2
+            for ev in evs:
+                assert set(ev) == {"start", "end", "score", "snippet"} and len(ev["snippet"]) <= 200
+        assert "declared" in rec and "body_words" in rec  # extends the headers record
+
+
+@needs_default
+def test_score_parallel_equals_serial():
+    a = runner.invoke(app, ["score", str(EXAMPLES), "-f", "jsonl", "--jobs", "1"])
+    b = runner.invoke(app, ["score", str(EXAMPLES), "-f", "jsonl", "--jobs", "2"])
+    assert a.exit_code == b.exit_code == 0
+    assert a.stdout == b.stdout
+
+
+@needs_default
+def test_score_table_csv_json_and_stdin():
+    t = runner.invoke(app, ["score", str(EXAMPLES / "rooftop.txt")])
+    assert t.exit_code == 0 and "substance_use" in t.stdout
+    c = runner.invoke(app, ["score", str(EXAMPLES / "rooftop.txt"), "-f", "csv"])
+    row = next(csv.DictReader(io.StringIO(c.stdout)))
+    assert row["pred_rating"] in ("teen", "mature") and float(row["p_substance_use"]) > 0.5
+    j = runner.invoke(app, ["score", str(EXAMPLES / "rooftop.txt"), "-f", "json"])
+    assert json.loads(j.stdout)[0]["prediction"]["rating"] == row["pred_rating"]
+    s = runner.invoke(app, ["score", "-", "-f", "jsonl"], input="Rating: G\n\nThe cat slept by the fire.\n")
+    assert s.exit_code == 0 and json.loads(s.stdout)["path"] == "<stdin>"
+
+
+@needs_default
+def test_score_bad_input_exit_2_rest_scored(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    r = runner.invoke(app, ["score", str(bad), str(EXAMPLES / "bakery-morning.txt"), "-f", "jsonl"])
+    assert r.exit_code == 2
+    assert f"{bad}: binary data (a PNG image)" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_score_refuses_non_model(tmp_path):
+    (tmp_path / "model.joblib").write_bytes(b"not a pickle")
+    r = runner.invoke(app, ["score", str(EXAMPLES), "--model", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "not a ficrate model" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.fixture(scope="module")
+def tiny_table(tmp_path_factory):
+    texts, Y, groups = make_corpus(n=36)
+    from classifier.labels import RATING_LEVELS
+
+    d = tmp_path_factory.mktemp("data")
+    df = pd.DataFrame(
+        {
+            "id": groups,
+            "text": texts,
+            "rating": [RATING_LEVELS[int(r)] for r in Y[:, 0]],
+            "warnings": ["Violence" if "knife" in t or "blood" in t else "swearing" if "fuck" in t else "none" for t in texts],
+        }
+    )
+    path = d / "stories.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_train_writes_model_and_card_and_refuses_overwrite(tiny_table, tmp_path):
+    out = tmp_path / "m"
+    r = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "--folds", "2", "-q"])
+    assert r.exit_code == 0, r.stderr + r.stdout
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["data"]["rows"] == 36 and card["sources"] == [str(tiny_table)]
+    assert card["command"].startswith("ficrate train")
+    assert "exact_accuracy" in card["metrics"]["full"]["bag"]["rating"]
+    r2 = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "-q"])
+    assert r2.exit_code == 2 and "already exists" in r2.stderr
+    score = runner.invoke(app, ["score", str(EXAMPLES / "bakery-morning.txt"), "--model", str(out), "-f", "jsonl"])
+    assert score.exit_code == 0, score.stderr
+
+
+def test_train_exclude_is_recorded(tiny_table, tmp_path):
+    excl = tmp_path / "flagged.csv"
+    excl.write_text("id\ng0\ng1\ng2\n")
+    out = tmp_path / "m2"
+    r = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "--folds", "2", "-q", "--exclude", str(excl)])
+    assert r.exit_code == 0, r.stderr
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["exclusions"]["excluded"] == 3 and card["data"]["rows"] == 33
+
+
+def test_train_with_too_little_data_fails_cleanly(tmp_path):
+    p = tmp_path / "few.csv"
+    p.write_text("text,rating\nhello there,G\nbye now,T\n")
+    r = runner.invoke(app, ["train", str(p), "--out", str(tmp_path / "m"), "-q"])
+    assert r.exit_code == 2 and "need at least 20" in r.stderr
+    assert not (tmp_path / "m").exists()
+
+
+@needs_default
+def test_evaluate_writes_report_with_baselines(tmp_path):
+    r = runner.invoke(app, ["evaluate", str(EXAMPLES), "--report", str(tmp_path / "rep"), "--bootstrap", "20"])
+    assert r.exit_code == 0, r.stderr
+    for name in ("metrics.json", "summary.md", "confusion_matrix.png", "reliability.png", "precision_recall.png"):
+        assert (tmp_path / "rep" / name).stat().st_size > 0, name
+    metrics = json.loads((tmp_path / "rep" / "metrics.json").read_text())
+    assert {"ficrate", "lexicon-rule"} <= set(metrics["systems"])
+    rating = metrics["systems"]["ficrate"]["rating"]
+    assert rating["n"] == 7 and len(rating["exact_accuracy"]["ci95"]) == 2
+    assert "| rating exact accuracy |" in (tmp_path / "rep" / "summary.md").read_text()
