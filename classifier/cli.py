@@ -7,6 +7,7 @@ Heavy modules are imported inside commands so ``ficrate --help`` stays instant.
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +38,23 @@ class OutputFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+
+
+class AuditFormat(StrEnum):
+    """Output formats of ``audit`` (Parquet needs --output)."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    parquet = "parquet"
+
+
+class Scale(StrEnum):
+    """Rating scale used for display."""
+
+    ao3 = "ao3"
+    ffn = "ffn"
 
 
 class InputFormat(StrEnum):
@@ -584,6 +602,246 @@ def evaluate(
         raise typer.Exit(EXIT_ERRORS)
 
 
+AUDIT_COLUMNS = [("file", 38), ("status", 10), ("declared", 26), ("predicted", 28), ("findings", 80)]
+
+
+def audit_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """One flattened row per story: headers + prediction + audit columns."""
+    row = score_csv_row(rec)
+    audit = rec["audit"]
+    row["audit_status"] = audit["status"]
+    row["audit_severity"] = audit["severity"]
+    row["verdicts"] = ";".join(v["kind"] for v in audit["verdicts"])
+    under = next((v for v in audit["verdicts"] if v["kind"] == "under-rated"), None)
+    row["under_rated_to"] = under["predicted"] if under else ""
+    row["missing_warnings"] = ";".join(
+        v["label"] for v in audit["verdicts"] if v["kind"].startswith(("missing-warning", "unwarned"))
+    )
+    return row
+
+
+def _audit_row(rec: dict[str, Any], scale: str) -> dict[str, str]:
+    from classifier.labels import load_taxonomy
+
+    tax = load_taxonomy()
+    declared = rec["declared"]["rating"]
+    pred = rec["prediction"]
+    findings = "; ".join(
+        f"{v['kind']} ({v['confidence']:.2f})" + (f" → {v['predicted']}" if v["kind"] == "under-rated" else "")
+        for v in rec["audit"]["verdicts"]
+        if v["kind"] != "ok"
+    )
+    return {
+        "file": rec["path"],
+        "status": rec["audit"]["status"],
+        "declared": f"{declared['raw']} ({declared['scale']})" if declared else "—",
+        "predicted": f"{tax.rating_display(pred['rating'], scale)} ({pred['rating_probs'][pred['rating']]:.2f})",
+        "findings": findings or "ok",
+    }
+
+
+@app.command()
+def audit(
+    paths: PathsArg,
+    *,
+    model: ModelOpt = None,
+    fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format (parquet needs -o).")] = (
+        AuditFormat.table
+    ),
+    output: OutputOpt = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write a self-contained HTML report to this file.")
+    ] = None,
+    report_limit: Annotated[
+        int, typer.Option("--report-limit", min=1, help="Most severe flagged stories detailed in the report.")
+    ] = 1000,
+    min_confidence: Annotated[
+        float, typer.Option("--min-confidence", min=0.0, max=1.0, help="Probability a finding needs.")
+    ] = 0.5,
+    fail_on: Annotated[
+        str, typer.Option("--fail-on", help="Verdict kinds that make the exit status 1 (comma-separated, or none).")
+    ] = "under-rated,missing-warning",
+    scale: Annotated[Scale, typer.Option("--scale", help="Show ratings on this scale.")] = Scale.ao3,
+    ffn_m_covers_explicit: Annotated[
+        bool,
+        typer.Option(
+            "--ffn-m-covers-explicit/--ffn-m-is-mature",
+            help="FFN allows nothing above M, so an FFN M story with explicit text is not under-rated (default).",
+        ),
+    ] = True,
+    cross_validate: Annotated[
+        bool,
+        typer.Option("--cross-validate", help="Audit the labels of a training collection with out-of-fold models."),
+    ] = False,
+    folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Folds for --cross-validate.")] = 5,
+    explain: ExplainOpt = 3,
+    jobs: JobsOpt = 0,
+    input_format: InputFormatOpt = InputFormat.auto,
+    text_col: TextColOpt = None,
+    id_col: IdColOpt = None,
+    title_col: TitleColOpt = None,
+    rating_col: RatingColOpt = None,
+    warnings_col: WarningsColOpt = None,
+    taxonomy: TaxonomyOpt = None,
+    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare declared headers with what the text calls for: under-rated stories, missing warnings.
+
+    Exit status: 0 nothing at --fail-on level, 1 findings at that level, 2 some inputs unreadable.
+
+    Example: ficrate audit data/examples --report audit.html
+    """
+    from classifier.audit import AuditPolicy, audit_story, fails, parse_fail_on
+    from classifier.modeling.predict import default_jobs, score_record, score_stream
+    from classifier.output import RecordSink
+    from classifier.readers import ReadError, iter_stories
+
+    try:
+        fail_kinds = parse_fail_on(fail_on)
+    except ValueError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
+    if fmt == AuditFormat.parquet and output is None:
+        error("--format parquet needs --output FILE")
+        raise typer.Exit(EXIT_ERRORS)
+    options = _read_options(
+        input_format=input_format,
+        text_col=text_col,
+        id_col=id_col,
+        title_col=title_col,
+        rating_col=rating_col,
+        warnings_col=warnings_col,
+        taxonomy=taxonomy,
+        max_size=max_size,
+        debug=debug,
+    )
+    if cross_validate:
+        _audit_cross_validate(paths, options, fmt, output, folds)
+        return
+    story_model, _card = _load_model(model, debug)
+    policy = AuditPolicy(
+        min_confidence=min_confidence,
+        ffn_m_covers_explicit=ffn_m_covers_explicit,
+        scale=scale.value,
+        fail_on=fail_kinds,
+    )
+    builder = None
+    if report is not None:
+        from classifier.report import ReportBuilder
+
+        builder = ReportBuilder(limit=report_limit, scale=scale.value)
+    failed = 0
+    failing = 0
+    table_rows: list[tuple[float, dict[str, str]]] = []
+    parquet_rows: list[dict[str, Any]] = []
+    progress = Progress(_progress_wanted(paths), "auditing")
+    stream_fmt = fmt.value if fmt in (AuditFormat.json, AuditFormat.jsonl, AuditFormat.csv) else "none"
+    with _open_output(output if stream_fmt != "none" else None) as out:
+        sink = RecordSink(stream_fmt, out) if stream_fmt != "none" else None
+        try:
+            items = score_stream(
+                iter_stories(paths, options), story_model, explain=explain, jobs=jobs or default_jobs()
+            )
+            for item in items:
+                if isinstance(item, ReadError):
+                    failed += 1
+                    error(str(item))
+                    continue
+                story, prediction = item
+                rec = score_record(story, prediction)
+                rec["audit"] = audit_story(story, prediction, story_model.thresholds_, policy)
+                failing += fails(rec["audit"], fail_kinds)
+                if sink is not None:
+                    sink.write(rec, csv_row=audit_csv_row(rec))
+                elif fmt == AuditFormat.table:
+                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value)))
+                else:
+                    parquet_rows.append(audit_csv_row(rec))
+                if builder is not None:
+                    builder.add(rec)
+                progress.tick()
+        except KeyboardInterrupt:
+            progress.close()
+            if sink is not None:
+                sink.close()
+            error("interrupted; results so far are written")
+            raise typer.Exit(130) from None
+        progress.close()
+        if sink is not None:
+            sink.close()
+    if fmt == AuditFormat.table:
+        from classifier.output import render_table
+
+        table_rows.sort(key=lambda t: -t[0])
+        sys.stdout.write(render_table([r for _, r in table_rows], AUDIT_COLUMNS))
+    elif fmt == AuditFormat.parquet and output is not None:
+        import pandas as pd
+
+        from classifier.output import atomic_writer
+
+        with atomic_writer(output, "wb") as fh:
+            pd.DataFrame(parquet_rows).to_parquet(fh, index=False)
+    if builder is not None and report is not None:
+        from classifier.output import atomic_writer
+
+        with atomic_writer(report) as fh:
+            fh.write(builder.render())
+    if failed:
+        error(f"{failed} input(s) could not be read; the rest were audited")
+        raise typer.Exit(EXIT_ERRORS)
+    if failing:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _audit_cross_validate(paths: list[str], options: Any, fmt: Any, output: Path | None, folds: int) -> None:
+    from classifier.audit import cross_validated_audit
+    from classifier.datasets import load_training_frame
+
+    tax = options.get_taxonomy()
+    frame, errors = load_training_frame(paths, tax, options)
+    for e in errors:
+        error(e)
+    if len(frame) < 20:
+        error(f"only {len(frame)} labelled texts; need at least 20 to cross-validate")
+        raise typer.Exit(EXIT_ERRORS)
+    ranked = cross_validated_audit(
+        frame, tax, folds=folds, progress=lambda m: typer.echo(f"ficrate audit: {m}", err=True)
+    )
+    with _open_output(output) as out:
+        if fmt.value == "parquet":
+            out.close()
+            ranked.to_parquet(output, index=False)
+        elif fmt.value == "csv":
+            ranked.to_csv(out, index=False)
+        elif fmt.value == "jsonl":
+            for rec in ranked.to_dict("records"):
+                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        elif fmt.value == "json":
+            out.write(ranked.to_json(orient="records", force_ascii=False) + "\n")
+        else:
+            from classifier.output import render_table
+
+            top = ranked[ranked["likely_issue"]].head(50)
+            cols = [("id", 24), ("label", 22), ("given", 9), ("suggested", 10), ("self_confidence", 15)]
+            out.write(render_table([{k: str(r[k]) for k, _ in cols} for r in top.to_dict("records")], cols))
+            out.write(f"{int(ranked['likely_issue'].sum())} likely label issues among {len(ranked)} labels\n")
+    if errors:
+        raise typer.Exit(EXIT_ERRORS)
+    if bool(ranked["likely_issue"].any()) if len(ranked) else False:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point: unexpected errors are one line unless --debug is given."""
+    debug = "--debug" in sys.argv
+    try:
+        app()
+    except KeyboardInterrupt:
+        error("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            raise
+        error(f"internal error: {type(exc).__name__}: {str(exc)[:200]} (rerun with --debug for the traceback)")
+        sys.exit(EXIT_ERRORS)

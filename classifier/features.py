@@ -137,7 +137,12 @@ def load_lexicon(use_better_profanity: bool = True) -> _CompiledLexicon:
     data = json.loads(resources.files("classifier").joinpath("data/lexicons.json").read_text(encoding="utf-8"))
     categories: dict[str, list[str]] = dict(data["categories"])
     if use_better_profanity:
-        categories["profanity_broad"] = _better_profanity_words()
+        # better-profanity's list also holds words that are not profanity in prose (e.g.
+        # drink and drug names); words our own lists file elsewhere are left out.
+        elsewhere = {
+            w.lower() for name, words in categories.items() if not name.startswith(("profanity", "sex_")) for w in words
+        }
+        categories["profanity_broad"] = [w for w in _better_profanity_words() if w not in elsewhere]
     return _CompiledLexicon(categories)
 
 

@@ -72,7 +72,7 @@ def flatten_record(rec: dict[str, Any]) -> dict[str, Any]:
         "freeform": join(tags.get("freeform")),
         "genres": join(tags.get("genres")),
         "language": tags.get("language") or "",
-        "declared_words": tags.get("words") if tags.get("words") is not None else "",
+        "declared_words": tags.get("words"),
         "chapters": len(rec.get("chapters") or []),
         "body_words": rec.get("body_words"),
     }
@@ -98,6 +98,10 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp creates 0600 files; give the result the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -93,7 +93,9 @@ def tiny_table(tmp_path_factory):
             "id": groups,
             "text": texts,
             "rating": [RATING_LEVELS[int(r)] for r in Y[:, 0]],
-            "warnings": ["Violence" if "knife" in t or "blood" in t else "swearing" if "fuck" in t else "none" for t in texts],
+            "warnings": [
+                "Violence" if "knife" in t or "blood" in t else "swearing" if "fuck" in t else "none" for t in texts
+            ],
         }
     )
     path = d / "stories.csv"

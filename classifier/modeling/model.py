@@ -15,6 +15,7 @@ maximum; the pooled model learns how much to trust a lone high passage in a long
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,56 @@ def snippet(text: str, start: int, end: int, limit: int = 200) -> str:
         return s
     cut = s[: limit - 1].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+#: Lexicon categories whose words show why a passage supports the rating.
+RATING_EVIDENCE = (
+    "profanity_severe",
+    "profanity_moderate",
+    "sex_explicit",
+    "sex_suggestive",
+    "gore",
+    "violence",
+    "substance_drugs",
+    "self_harm",
+    "death",
+    "nonconsent",
+)
+
+
+def evidence_categories(label: str) -> set[str]:
+    """Lexicon categories that bear on ``label`` (a warning id or ``rating``)."""
+    import json
+    from importlib import resources
+
+    if label == "rating":
+        return set(RATING_EVIDENCE)
+    spec = json.loads(resources.files("classifier").joinpath("data/lexicons.json").read_text(encoding="utf-8"))
+    return set(spec.get("head_features", {}).get(label, []))
+
+
+def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
+    """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
+    from classifier.features import load_lexicon
+
+    passage = text[start:end]
+    lex = load_lexicon()
+    cats = evidence_categories(label)
+    wanted = {k for k, name in enumerate(lex.names) if name in cats}
+    hits = [m.start() for m in re.finditer(r"\w[\w'-]*", passage) if wanted.intersection(lex.lookup(m.group().lower()))]
+    if not hits:
+        return snippet(passage, 0, len(passage), limit)
+    best_lo, best_n = hits[0], 0
+    j = 0
+    for i, lo in enumerate(hits):
+        while j < len(hits) and hits[j] < lo + limit - 20:
+            j += 1
+        if j - i > best_n:
+            best_n, best_lo = j - i, lo
+    # Start at the beginning of the word or sentence just before the densest window.
+    lo = max(0, best_lo - 40)
+    lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
+    return ("…" if lo > 0 else "") + snippet(passage, lo, len(passage), limit - (1 if lo > 0 else 0))
 
 
 class PassageFeaturizer(BaseEstimator):
@@ -448,11 +499,11 @@ class StoryModel(BaseEstimator):
             if explain > 0 and len(scores[i]):
                 head = max(rating_idx, 1) - 1  # the ">= predicted level" head; ">= teen" for general
                 evidence["rating"] = self._evidence(
-                    text, spans_all[i], self._passage_strength(scores[i], lexes[i], head), explain
+                    text, spans_all[i], self._passage_strength(scores[i], lexes[i], head), explain, "rating"
                 )
                 for wid in predicted:
                     col = self._passage_strength(scores[i], lexes[i], 3 + self.warning_ids.index(wid))
-                    evidence[wid] = self._evidence(text, spans_all[i], col, explain)
+                    evidence[wid] = self._evidence(text, spans_all[i], col, explain, wid)
             out.append(Prediction(rating, probs, predicted, wprobs, evidence, passages=len(spans_all[i])))
         return out
 
@@ -465,7 +516,11 @@ class StoryModel(BaseEstimator):
             out[p] = combine(float(out[p]), rule_probs(sig, self.guidelines_).get(name, 0.0))
         return out
 
-    @staticmethod
-    def _evidence(text: str, spans: list[tuple[int, int]], col: np.ndarray, n: int) -> list[Evidence]:
+    def _evidence(
+        self, text: str, spans: list[tuple[int, int]], col: np.ndarray, n: int, label: str = "rating"
+    ) -> list[Evidence]:
         order = np.argsort(-col, kind="stable")[:n]
-        return [Evidence(spans[k][0], spans[k][1], float(col[k]), snippet(text, *spans[k])) for k in order]
+        return [
+            Evidence(spans[k][0], spans[k][1], float(col[k]), best_snippet(text, spans[k][0], spans[k][1], label))
+            for k in order
+        ]

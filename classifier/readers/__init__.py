@@ -34,24 +34,9 @@ __all__ = [
 #: Values accepted by ``--input-format``.
 INPUT_FORMATS = ("auto", "text", "html", "epub", "csv", "tsv", "jsonl", "json", "parquet")
 
-#: Extensions picked up when walking a directory (explicitly named files are always read).
-STORY_EXTENSIONS = {
-    ".txt",
-    ".text",
-    ".md",
-    ".markdown",
-    ".html",
-    ".htm",
-    ".xhtml",
-    ".epub",
-    ".csv",
-    ".tsv",
-    ".jsonl",
-    ".ndjson",
-    ".json",
-    ".parquet",
-    "",
-}
+#: Extensions picked up when walking a directory. Tables (CSV/JSONL/Parquet) in a story
+#: folder are usually metadata, so they are read only when named (or globbed) explicitly.
+STORY_EXTENSIONS = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub", ""}
 
 DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 

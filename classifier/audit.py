@@ -1,0 +1,333 @@
+"""Audit: compare what a story declares with what its text calls for.
+
+Verdict kinds (most serious first):
+
+* ``under-rated``: the text calls for a higher rating than declared, with probability at
+  least ``min_confidence``; explicit content declared general/teen ranks first;
+* ``missing-warning:<id>``: a warning the text calls for that the header does not declare
+  (``unwarned:<id>`` when the author withheld warnings: informational, authors may withhold);
+* ``undeclared``: no rating (or no warnings) declared at all: the suggested values;
+* ``over-rated``: declared clearly higher than the text supports (informational);
+* ``unsupported-warning:<id>``: declared but not found in the text (informational);
+* ``ok``: nothing to report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from classifier.datasets import ARCHIVE_WARNINGS
+from classifier.labels import RATING_LEVELS
+from classifier.story import Story
+
+#: Every verdict kind, in severity order (prefix before ``:`` for per-warning kinds).
+KINDS: tuple[str, ...] = (
+    "under-rated",
+    "missing-warning",
+    "undeclared",
+    "unwarned",
+    "over-rated",
+    "unsupported-warning",
+    "ok",
+)
+DEFAULT_FAIL_ON: tuple[str, ...] = ("under-rated", "missing-warning")
+#: Archive warnings whose omission matters most to readers.
+_GRAVE = {"rape_noncon": 15, "underage": 15, "major_character_death": 5, "violence": 5}
+
+
+@dataclass
+class AuditPolicy:
+    """How findings are decided and shown.
+
+    Parameters
+    ----------
+    min_confidence : float
+        Probability a finding needs (for missing warnings, also at least the model's threshold).
+    ffn_m_covers_explicit : bool
+        FanFiction.Net's M is the highest rating it allows (it has no MA content), so an FFN M
+        story with explicit content is not under-rated by default.
+    scale : str
+        Scale used to show ratings (``ao3`` or ``ffn``).
+    """
+
+    min_confidence: float = 0.5
+    ffn_m_covers_explicit: bool = True
+    scale: str = "ao3"
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+
+
+@dataclass
+class Verdict:
+    """One finding about one story."""
+
+    kind: str
+    label: str | None
+    declared: Any
+    predicted: Any
+    confidence: float
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+    severity: float = 0.0
+
+    @property
+    def base_kind(self) -> str:
+        """Kind without the per-warning suffix."""
+        return self.kind.split(":", 1)[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form of the ``verdicts`` list entry."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "declared": self.declared,
+            "predicted": self.predicted,
+            "confidence": round(self.confidence, 4),
+            "evidence": self.evidence,
+        }
+
+
+def _declared_level(story: Story, policy: AuditPolicy) -> int | None:
+    r = story.declared.rating
+    if r is None or r.canonical is None:
+        return None
+    level = RATING_LEVELS.index(r.canonical)
+    if policy.ffn_m_covers_explicit and r.scale == "ffn" and r.raw.strip().upper() in ("M", "FICTION M"):
+        return RATING_LEVELS.index("explicit")
+    return level
+
+
+def audit_story(
+    story: Story, prediction: dict[str, Any], thresholds: dict[str, float], policy: AuditPolicy
+) -> dict[str, Any]:
+    """The ``audit`` object for one scored story: status and verdicts sorted by severity."""
+    probs = prediction["rating_probs"]
+    levels = np.array([probs[lvl] for lvl in RATING_LEVELS])
+    cum = np.cumsum(levels[::-1])[::-1]  # cum[k] = P(rating >= level k)
+    evidence = prediction.get("evidence", {})
+    verdicts: list[Verdict] = []
+    declared_level = _declared_level(story, policy)
+    rating_raw = story.declared.rating.display if story.declared.rating else None
+    predicted_level = RATING_LEVELS.index(prediction["rating"])
+    wstatus = story.declared.warnings.status
+    nothing_declared = declared_level is None and wstatus in ("absent",)
+
+    if declared_level is None:
+        verdicts.append(
+            Verdict(
+                "undeclared",
+                "rating",
+                rating_raw,
+                prediction["rating"],
+                float(levels[predicted_level]),
+                evidence.get("rating", []),
+                severity=30 + 5 * predicted_level,
+            )
+        )
+    else:
+        above = float(cum[declared_level + 1]) if declared_level + 1 < 4 else 0.0
+        below = float(1.0 - cum[declared_level]) if declared_level > 0 else 0.0
+        if above >= policy.min_confidence:
+            target = max(k for k in range(declared_level + 1, 4) if k == declared_level + 1 or cum[k] >= 0.5)
+            verdicts.append(
+                Verdict(
+                    "under-rated",
+                    "rating",
+                    rating_raw,
+                    RATING_LEVELS[target],
+                    above,
+                    evidence.get("rating", []),
+                    severity=100 + 20 * (target == 3 and declared_level <= 1) + 10 * (target - declared_level) + above,
+                )
+            )
+        elif below >= max(policy.min_confidence, 0.7):
+            verdicts.append(
+                Verdict(
+                    "over-rated",
+                    "rating",
+                    rating_raw,
+                    prediction["rating"],
+                    below,
+                    [],
+                    severity=10 + below,
+                )
+            )
+
+    declared_ids = set(story.declared.warnings.canonical)
+    covered = declared_ids | _tag_warnings(story)
+    # A declared rating speaks for content it implies: explicit covers sex and language,
+    # mature covers language (AO3 and FFN guidelines).
+    if declared_level is not None and declared_level >= 2:
+        covered.add("strong_language")
+    if declared_level is not None and declared_level >= 3:
+        covered.add("sexual_content")
+    archive_scale = any("archive" in t.lower() for t in story.declared.warnings.raw)
+    for wid, p in prediction["warning_probs"].items():
+        flagged = p >= max(thresholds.get(wid, 0.5), policy.min_confidence)
+        if wid in declared_ids:
+            if p <= 1.0 - max(policy.min_confidence, 0.5) and p < thresholds.get(wid, 0.5):
+                verdicts.append(
+                    Verdict(f"unsupported-warning:{wid}", wid, True, False, 1.0 - p, [], severity=5 + (1 - p))
+                )
+            continue
+        if not flagged or wid in covered:
+            continue
+        ev = evidence.get(wid, [])
+        if nothing_declared:
+            verdicts.append(Verdict(f"undeclared:{wid}", wid, None, True, p, ev, severity=30 + p))
+        elif wstatus == "withheld" or (archive_scale and wid not in ARCHIVE_WARNINGS):
+            # Withheld warnings, and content AO3's archive warnings do not cover, are the
+            # author's call: reported, but not as a missing warning.
+            declared_as = "withheld" if wstatus == "withheld" else "not an archive warning"
+            verdicts.append(Verdict(f"unwarned:{wid}", wid, declared_as, True, p, ev, severity=20 + p))
+        else:
+            verdicts.append(
+                Verdict(f"missing-warning:{wid}", wid, wstatus, True, p, ev, severity=50 + _GRAVE.get(wid, 0) + 10 * p)
+            )
+
+    verdicts.sort(key=lambda v: -v.severity)
+    kinds = {v.base_kind for v in verdicts}
+    # "flagged" means a finding of a --fail-on kind; informational verdicts alone leave it "ok".
+    if any(v.kind in policy.fail_on or v.base_kind in policy.fail_on for v in verdicts):
+        status = "flagged"
+    elif "undeclared" in kinds:
+        status = "undeclared"
+    else:
+        status = "ok"
+    if not verdicts:
+        verdicts = [Verdict("ok", None, None, None, 1.0)]
+    return {
+        "status": status,
+        "severity": round(max(v.severity for v in verdicts), 3),
+        "verdicts": [v.to_dict() for v in verdicts],
+    }
+
+
+def _tag_warnings(story: Story) -> set[str]:
+    """Warnings named by the story's freeform tags (AO3 "Additional Tags", FanFicFare genres)."""
+    from classifier.labels import load_taxonomy
+
+    tax = load_taxonomy()
+    out: set[str] = set()
+    for tag in story.declared.tags.get("freeform", []):
+        out.update(tax.map_term(tag))
+    return out
+
+
+def fails(audit: dict[str, Any], fail_on: tuple[str, ...]) -> bool:
+    """True if any verdict's kind (or its prefix) is in ``fail_on``."""
+    for v in audit["verdicts"]:
+        kind = v["kind"]
+        if kind in fail_on or kind.split(":", 1)[0] in fail_on:
+            return True
+    return False
+
+
+def parse_fail_on(value: str) -> tuple[str, ...]:
+    """``"under-rated,missing-warning"`` → tuple; raises ValueError naming an unknown kind."""
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    for k in kinds:
+        if k.split(":", 1)[0] not in KINDS and k != "none":
+            raise ValueError(f"unknown verdict kind {k!r} (choose from {', '.join(KINDS)})")
+    return tuple(k for k in kinds if k != "none")
+
+
+# -- auditing training labels -----------------------------------------------------------------
+
+
+def cross_validated_audit(frame: Any, taxonomy: Any, *, folds: int = 5, seed: int = 0, progress: Any = None) -> Any:
+    """Out-of-fold predictions for a labelled frame, ranked by how likely each label is wrong.
+
+    Confident learning (Northcutt et al.): per class, the threshold is the mean predicted
+    probability of that class among texts labelled with it; a text is a likely label issue
+    when another class clears its threshold while its own does not. Ranked by self-confidence
+    (the out-of-fold probability of the given label), lowest first. No model judges a text it
+    was trained on: each fold's model is trained without the fold's works.
+    """
+    import pandas as pd
+
+    from classifier.datasets import frame_to_arrays
+    from classifier.modeling.train import stratified_group_folds, train_story_model
+
+    texts, Y, groups, weights = frame_to_arrays(frame, taxonomy.warning_ids)
+    from classifier.modeling.train import _strata
+
+    fold_of = stratified_group_folds(groups, _strata(Y), folds, seed)
+    levels = np.full((len(texts), 4), np.nan)
+    warns = np.full((len(texts), len(taxonomy.warning_ids)), np.nan)
+    sources = frame["source"].astype(str).to_numpy()
+    for f in range(folds):
+        tr = np.flatnonzero(fold_of != f)
+        te = np.flatnonzero(fold_of == f)
+        if len(te) == 0:
+            continue
+        if progress:
+            progress(f"fold {f + 1}/{folds}: training on {len(tr)} texts, judging {len(te)}")
+        model, _ = train_story_model(
+            [texts[i] for i in tr],
+            Y[tr],
+            groups[tr],
+            weights[tr],
+            sources[tr],
+            taxonomy.warning_ids,
+            folds=min(3, folds),
+            n_bags=4000,
+            seed=seed,
+        )
+        _spans, scores, lexes, words = model.passage_scores([texts[i] for i in te])
+        lv, wn = model.learned_proba(model.pooled(scores))
+        lv, wn, _ = model.combine_guidelines(lv, wn, lexes, words)
+        levels[te] = lv
+        warns[te] = wn
+    rows = []
+    known = ~np.isnan(Y[:, 0])
+    given = Y[known, 0].astype(int)
+    class_thr = np.array(
+        [levels[known][given == k, k].mean() if (given == k).any() else 1.0 for k in range(4)], dtype=float
+    )
+    for i in range(len(texts)):
+        base = {
+            "group": groups[i],
+            "id": str(groups[i]).split(":", 1)[-1],
+            "path": frame["path"].iloc[i] if "path" in frame.columns and isinstance(frame["path"].iloc[i], str) else "",
+            "source": sources[i],
+        }
+        if known[i]:
+            lab = int(Y[i, 0])
+            p_given = float(levels[i, lab])
+            others = [k for k in range(4) if k != lab]
+            best = max(others, key=lambda k: levels[i, k])
+            issue = bool(levels[i, best] >= class_thr[best] and p_given < class_thr[lab])
+            rows.append(
+                {
+                    **base,
+                    "label": "rating",
+                    "given": RATING_LEVELS[lab],
+                    "suggested": RATING_LEVELS[best],
+                    "self_confidence": round(p_given, 4),
+                    "margin": round(p_given - float(levels[i, best]), 4),
+                    "likely_issue": issue,
+                }
+            )
+        for j, wid in enumerate(taxonomy.warning_ids):
+            if np.isnan(Y[i, 1 + j]):
+                continue
+            lab = int(Y[i, 1 + j])
+            p = float(warns[i, j])
+            p_given = p if lab == 1 else 1 - p
+            rows.append(
+                {
+                    **base,
+                    "label": wid,
+                    "given": lab,
+                    "suggested": 1 - lab,
+                    "self_confidence": round(p_given, 4),
+                    "margin": round(2 * p_given - 1, 4),
+                    "likely_issue": bool(p_given < 0.2),
+                }
+            )
+    out = pd.DataFrame(rows)
+    if len(out):
+        out = out.sort_values(["likely_issue", "self_confidence"], ascending=[False, True], kind="stable")
+    return out.reset_index(drop=True)

@@ -1,0 +1,300 @@
+"""ficrate audit: verdicts on our examples, exit codes, stdin, every output format, the HTML report."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier.audit import AuditPolicy, audit_story, parse_fail_on
+from classifier.cli import app
+from classifier.report import ReportBuilder
+from tests import clear_cut
+from tests.conftest import EXAMPLES, REPO, read_one
+
+runner = CliRunner()
+DEFAULT = REPO / "models" / "ficrate-default"
+pytestmark = pytest.mark.skipif(not (DEFAULT / "model_card.json").exists(), reason="no default model")
+
+WRONG = {"garden-party.html", "rooftop.txt", "quiet-harbour.txt"}
+RIGHT = {"bakery-morning.txt", "storm-watch.md", "the-last-watch.html", "letters-home.txt"}
+
+
+@pytest.fixture(scope="module")
+def example_audit():
+    r = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "jsonl", "--jobs", "1"])
+    assert r.exit_code == 1, r.stderr
+    return {rec["path"].rsplit("/", 1)[-1]: rec for rec in map(json.loads, r.stdout.splitlines())}
+
+
+def kinds(rec):
+    return {v["kind"] for v in rec["audit"]["verdicts"]}
+
+
+def test_examples_wrong_headers_are_flagged(example_audit):
+    for name in WRONG:
+        assert example_audit[name]["audit"]["status"] == "flagged", name
+    assert "under-rated" in kinds(example_audit["garden-party.html"])
+    assert "missing-warning:violence" in kinds(example_audit["garden-party.html"])
+    assert "under-rated" in kinds(example_audit["rooftop.txt"])
+    assert {"missing-warning:strong_language", "missing-warning:substance_use"} <= kinds(example_audit["rooftop.txt"])
+    assert "missing-warning:major_character_death" in kinds(example_audit["quiet-harbour.txt"])
+
+
+def test_examples_right_headers_pass(example_audit):
+    for name in RIGHT:
+        rec = example_audit[name]
+        assert rec["audit"]["status"] == "ok", (name, kinds(rec))
+        assert not any(k.startswith(("under-rated", "missing-warning")) for k in kinds(rec)), name
+    assert example_audit["library-cat.txt"]["audit"]["status"] == "undeclared"
+
+
+def test_verdict_schema(example_audit):
+    rec = example_audit["garden-party.html"]
+    assert set(rec) >= {"declared", "prediction", "audit", "body_words"}
+    assert rec["audit"]["status"] in ("ok", "flagged", "undeclared")
+    for v in rec["audit"]["verdicts"]:
+        assert set(v) == {"kind", "label", "declared", "predicted", "confidence", "evidence"}
+        assert 0.0 <= v["confidence"] <= 1.0
+    under = next(v for v in rec["audit"]["verdicts"] if v["kind"] == "under-rated")
+    assert under["evidence"] and under["evidence"][0]["end"] > under["evidence"][0]["start"]
+    # The most serious finding comes first.
+    assert rec["audit"]["verdicts"][0]["kind"] == "under-rated"
+
+
+def test_exit_codes():
+    ok = runner.invoke(app, ["audit", str(EXAMPLES / "bakery-morning.txt")])
+    assert ok.exit_code == 0, ok.stdout
+    findings = runner.invoke(app, ["audit", str(EXAMPLES / "garden-party.html")])
+    assert findings.exit_code == 1
+    relaxed = runner.invoke(app, ["audit", str(EXAMPLES / "garden-party.html"), "--fail-on", "none"])
+    assert relaxed.exit_code == 0
+    only_under = runner.invoke(app, ["audit", str(EXAMPLES / "quiet-harbour.txt"), "--fail-on", "under-rated"])
+    assert only_under.exit_code == 0
+
+
+def test_unreadable_input_exit_2_rest_audited(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("   ")
+    r = runner.invoke(app, ["audit", str(bad), str(EXAMPLES / "garden-party.html"), "-f", "jsonl"])
+    assert r.exit_code == 2
+    assert "only whitespace" in r.stderr and len(r.stdout.splitlines()) == 1
+
+
+def test_bad_fail_on_kind():
+    r = runner.invoke(app, ["audit", str(EXAMPLES), "--fail-on", "bogus"])
+    assert r.exit_code == 2 and "unknown verdict kind 'bogus'" in r.stderr
+
+
+def test_stdin_submission_hook():
+    text = "Rating: G\nWarnings: none\n\n" + clear_cut.BATTLE
+    r = runner.invoke(app, ["audit", "-", "--fail-on", "under-rated"], input=text)
+    assert r.exit_code == 1, r.stdout
+    r2 = runner.invoke(app, ["audit", "-", "--fail-on", "under-rated"], input="Rating: G\n\n" + clear_cut.BAKERY)
+    assert r2.exit_code == 0
+
+
+def test_console_script_stdin_hook(tmp_path):
+    exe = shutil.which("ficrate") or str(REPO / ".venv" / "bin" / "ficrate")
+    p = subprocess.run(
+        [exe, "audit", "-", "--fail-on", "under-rated", "--jobs", "1"],
+        input=("Rating: K\n\n" + clear_cut.PARTY).encode(),
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert p.returncode == 1, p.stderr.decode()
+
+
+def test_csv_json_parquet_outputs(tmp_path):
+    c = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "csv", "--jobs", "1"])
+    rows = list(csv.DictReader(io.StringIO(c.stdout)))
+    assert len(rows) == 8 and {"audit_status", "verdicts", "under_rated_to", "missing_warnings", "p_violence"} <= set(
+        rows[0]
+    )
+    j = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "json", "--jobs", "1"])
+    assert len(json.loads(j.stdout)) == 8
+    out = tmp_path / "audit.parquet"
+    p = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "parquet", "-o", str(out), "--jobs", "1"])
+    assert p.exit_code == 1
+    df = pd.read_parquet(out)
+    assert len(df) == 8 and set(df["audit_status"]) <= {"ok", "flagged", "undeclared"}
+    np_ = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "parquet"])
+    assert np_.exit_code == 2 and "needs --output" in np_.stderr
+
+
+def test_withheld_warnings_are_informational():
+    story = read_one("Rating: T\nWarnings: Creator Chose Not To Use Archive Warnings\n\n" + clear_cut.BATTLE)
+    pred = {
+        "rating": "mature",
+        "rating_probs": {"general": 0.0, "teen": 0.05, "mature": 0.9, "explicit": 0.05},
+        "warnings": ["violence"],
+        "warning_probs": {"violence": 0.95},
+        "evidence": {},
+    }
+    audit = audit_story(story, pred, {"violence": 0.5}, AuditPolicy())
+    assert "unwarned:violence" in {v["kind"] for v in audit["verdicts"]}
+    assert "under-rated" in {v["kind"] for v in audit["verdicts"]}
+
+
+def test_ffn_m_covers_explicit_is_configurable():
+    story = read_one("Rating: M\n\n" + clear_cut.SEX)
+    pred = {
+        "rating": "explicit",
+        "rating_probs": {"general": 0.0, "teen": 0.0, "mature": 0.1, "explicit": 0.9},
+        "warnings": [],
+        "warning_probs": {},
+        "evidence": {},
+    }
+    lenient = audit_story(story, pred, {}, AuditPolicy())
+    strict = audit_story(story, pred, {}, AuditPolicy(ffn_m_covers_explicit=False))
+    assert "under-rated" not in {v["kind"] for v in lenient["verdicts"]}
+    assert "under-rated" in {v["kind"] for v in strict["verdicts"]}
+
+
+def test_parse_fail_on():
+    assert parse_fail_on("under-rated, missing-warning") == ("under-rated", "missing-warning")
+    assert parse_fail_on("missing-warning:violence") == ("missing-warning:violence",)
+    assert parse_fail_on("none") == ()
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.external, self.tags = set(), [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append(tag)
+        if "id" in a:
+            self.ids.add(a["id"])
+        for key in ("src", "href"):
+            if a.get(key, "").startswith(("http:", "https:", "//")):
+                self.external.append(a[key])
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "audit.html"
+    r = runner.invoke(app, ["audit", str(EXAMPLES), "--report", str(out), "--jobs", "1"])
+    assert r.exit_code == 1
+    return out
+
+
+def test_report_is_self_contained_html(report_file):
+    text = report_file.read_text()
+    parser = _Collect()
+    parser.feed(text)
+    assert {"totals", "heatmap", "coverage", "fandoms", "flagged"} <= parser.ids
+    assert not parser.external and "<link" not in text and "<img" not in text
+    assert "garden-party.html" in text and "<mark>" in text
+    assert "bakery-morning.txt" not in text.split("id='flagged'")[1]
+
+
+def _chromium():
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+@pytest.mark.skipif(not _chromium(), reason="no headless Chromium on this machine")
+def test_report_renders_in_headless_chromium(report_file, tmp_path):
+    args = [
+        _chromium(),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--dump-dom",
+        report_file.as_uri(),
+    ]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert p.returncode == 0, p.stderr[-2000:]
+    dom = p.stdout
+    assert "Flagged stories" in dom
+    assert "page 1 of 1 (3 stories)" in dom  # the inline script ran and paginated the list
+    console_errors = [ln for ln in p.stderr.splitlines() if "CONSOLE" in ln and ("Uncaught" in ln or "Error" in ln)]
+    assert not console_errors, console_errors
+
+
+def test_report_stays_bounded_for_large_archives():
+    builder = ReportBuilder(limit=100)
+    base_pred = {
+        "rating": "mature",
+        "rating_probs": {"general": 0.0, "teen": 0.1, "mature": 0.8, "explicit": 0.1},
+        "warnings": ["violence"],
+    }
+    for i in range(20_000):
+        builder.add(
+            {
+                "path": f"s{i}.txt",
+                "title": None,
+                "declared": {
+                    "rating": {"raw": "G", "scale": "mpaa", "canonical": "general"},
+                    "warnings": {"status": "none", "canonical": [], "unmapped": []},
+                    "tags": {"fandoms": [f"F{i % 70}"]},
+                },
+                "prediction": base_pred,
+                "audit": {
+                    "status": "flagged" if i % 2 else "ok",
+                    "severity": float(i % 997),
+                    "verdicts": [
+                        {
+                            "kind": "under-rated",
+                            "label": "rating",
+                            "declared": "G",
+                            "predicted": "mature",
+                            "confidence": 0.9,
+                            "evidence": [],
+                        }
+                    ],
+                },
+            }
+        )
+    html = builder.render()
+    assert builder.total == 20_000 and builder.status["flagged"] == 10_000
+    assert html.count("class='story'") == 100
+    assert "Showing the 100 most severe of 10000 flagged stories" in html
+    assert "20 more fandoms not shown" in html
+    assert len(html) < 2_000_000
+
+
+def test_cross_validate_ranks_planted_mislabels_and_feeds_train_exclude(tmp_path):
+    from classifier.labels import RATING_LEVELS
+    from tests.corpus import make_corpus
+
+    texts, Y, groups = make_corpus(n=60)
+    ratings = [RATING_LEVELS[int(r)] for r in Y[:, 0]]
+    # Plant obvious mislabels: violent texts declared general.
+    planted = [i for i in range(60) if Y[i, 0] == 2][:4]
+    for i in planted:
+        ratings[i] = "general"
+    table = tmp_path / "labelled.csv"
+    pd.DataFrame({"id": groups, "text": texts, "rating": ratings}).to_csv(table, index=False)
+    flagged = tmp_path / "flagged.csv"
+    r = runner.invoke(app, ["audit", "--cross-validate", str(table), "--folds", "3", "-f", "csv", "-o", str(flagged)])
+    assert r.exit_code == 1, r.stderr
+    ranked = pd.read_csv(flagged)
+    assert {"id", "label", "given", "suggested", "self_confidence", "margin", "likely_issue"} <= set(ranked.columns)
+    rating_rows = ranked[ranked["label"] == "rating"]
+    top = set(rating_rows.head(8)["id"])
+    assert len(top & {groups[i] for i in planted}) >= 3, rating_rows.head(8)
+    issues = rating_rows[rating_rows["likely_issue"]]
+    issues[["id"]].to_csv(tmp_path / "exclude.csv", index=False)
+    out = tmp_path / "m"
+    t = runner.invoke(
+        app, ["train", str(table), "--out", str(out), "--folds", "2", "-q", "--exclude", str(tmp_path / "exclude.csv")]
+    )
+    assert t.exit_code == 0, t.stderr
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["exclusions"]["excluded"] == len(issues) > 0
