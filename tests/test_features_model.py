@@ -103,7 +103,7 @@ def test_story_model_predicts_with_evidence(tiny_model):
         for e in evs:
             assert 0 <= e.start < e.end <= len(text)
             assert len(e.snippet) <= 200
-            assert e.snippet.split()[0] in text[e.start : e.end]
+            assert e.snippet.lstrip("…").split()[0] in text[e.start : e.end]
     assert p.to_dict()["rating"] == p.rating
 
 
