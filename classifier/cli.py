@@ -50,6 +50,13 @@ class AuditFormat(StrEnum):
     parquet = "parquet"
 
 
+class Backend(StrEnum):
+    """Where scoring runs."""
+
+    local = "local"
+    dask = "dask"
+
+
 class Scale(StrEnum):
     """Rating scale used for display."""
 
@@ -144,18 +151,85 @@ def _read_options(
 
 
 @contextlib.contextmanager
-def _open_output(output: Path | None) -> Any:
+def _open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Any:
+    """stdout; a streamed file (JSONL/CSV: every finished record is on disk at once, so an
+    interrupted run keeps them); or an atomic file (everything else: complete or nothing)."""
     if output is None:
         yield sys.stdout
         return
     from classifier.output import atomic_writer
 
     try:
-        with atomic_writer(output) as fh:
-            yield fh
+        if stream:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with open(output, "a" if append else "w", encoding="utf-8", newline="") as fh:
+                yield fh
+        else:
+            with atomic_writer(output) as fh:
+                yield fh
     except OSError as exc:
         error(f"{output}: cannot write ({exc.strerror or exc})")
         raise typer.Exit(EXIT_ERRORS) from None
+
+
+BackendOpt = Annotated[Backend, typer.Option("--backend", help="Score here (local) or on a Dask cluster.")]
+SchedulerOpt = Annotated[
+    str,
+    typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."),
+]
+
+
+def _scored(
+    paths: list[str],
+    options: Any,
+    model: Any,
+    *,
+    explain: int,
+    jobs: int,
+    backend: Any,
+    scheduler: str,
+    output: Path | None,
+    fmt: str,
+    resume: bool,
+) -> tuple[Any, bool]:
+    """The stream of (story, prediction) and read errors, local or on Dask, minus resumed stories."""
+    from classifier.modeling.predict import default_jobs, score_dask, score_stream
+    from classifier.readers import iter_stories
+
+    if backend == Backend.dask:
+        stream = score_dask(paths, model, options, scheduler=scheduler, explain=explain, jobs=jobs)
+        stream, appending, _ = _resume_filter(stream, output, fmt, resume)
+        return stream, appending
+    items, appending, _ = _resume_filter(iter_stories(paths, options), output, fmt, resume)
+    return score_stream(items, model, explain=explain, jobs=jobs or default_jobs()), appending
+
+
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Skip stories already in --output (JSONL/CSV) and append the rest."),
+]
+
+
+def _resume_filter(items: Any, output: Path | None, fmt: str, resume: bool) -> tuple[Any, bool, int]:
+    """Drop stories already in the output file; return (items, appending, already done)."""
+    if not resume:
+        return items, False, 0
+    if output is None or fmt not in ("jsonl", "csv"):
+        error("--resume needs --output FILE with --format jsonl or csv")
+        raise typer.Exit(EXIT_ERRORS)
+    from classifier.output import resume_keys
+    from classifier.readers import ReadError
+
+    done = resume_keys(output, fmt)
+
+    def gen() -> Any:
+        for item in items:
+            story = item[0] if isinstance(item, tuple) else item
+            if not isinstance(story, ReadError) and story.path in done:
+                continue
+            yield item
+
+    return gen(), bool(done), len(done)
 
 
 HEADERS_COLUMNS = [("file", 40), ("format", 18), ("title", 30), ("declared rating", 30), ("warnings", 40), ("words", 8)]
@@ -199,7 +273,7 @@ def headers(
         debug=debug,
     )
     failed = 0
-    with _open_output(output) as out:
+    with _open_output(output, stream=fmt.value in ("jsonl", "csv")) as out:
         sink = RecordSink(fmt.value, out, HEADERS_COLUMNS)
         try:
             for item in iter_stories(paths, options):
@@ -343,6 +417,9 @@ def score(
     output: OutputOpt = None,
     explain: ExplainOpt = 3,
     jobs: JobsOpt = 0,
+    resume: ResumeOpt = False,
+    backend: BackendOpt = Backend.local,
+    scheduler: SchedulerOpt = "local",
     input_format: InputFormatOpt = InputFormat.auto,
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
@@ -357,9 +434,9 @@ def score(
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    from classifier.modeling.predict import default_jobs, score_record, score_stream
+    from classifier.modeling.predict import default_jobs, score_record
     from classifier.output import RecordSink
-    from classifier.readers import ReadError, iter_stories
+    from classifier.readers import ReadError
 
     options = _read_options(
         input_format=input_format,
@@ -376,10 +453,23 @@ def score(
     n_jobs = jobs or default_jobs()
     failed = 0
     progress = Progress(_progress_wanted(paths), "scoring")
-    with _open_output(output) as out:
-        sink = RecordSink(fmt.value, out, SCORE_COLUMNS)
+    scored, appending = _scored(
+        paths,
+        options,
+        story_model,
+        explain=explain,
+        jobs=n_jobs,
+        backend=backend,
+        scheduler=scheduler,
+        output=output,
+        fmt=fmt.value,
+        resume=resume,
+    )
+    stream = fmt.value in ("jsonl", "csv")
+    with _open_output(output, stream=stream, append=appending) as out:
+        sink = RecordSink(fmt.value, out, SCORE_COLUMNS, csv_header=not appending)
         try:
-            for item in score_stream(iter_stories(paths, options), story_model, explain=explain, jobs=n_jobs):
+            for item in scored:
                 if isinstance(item, ReadError):
                     failed += 1
                     error(str(item))
@@ -676,6 +766,9 @@ def audit(
     folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Folds for --cross-validate.")] = 5,
     explain: ExplainOpt = 3,
     jobs: JobsOpt = 0,
+    resume: ResumeOpt = False,
+    backend: BackendOpt = Backend.local,
+    scheduler: SchedulerOpt = "local",
     input_format: InputFormatOpt = InputFormat.auto,
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
@@ -693,9 +786,9 @@ def audit(
     Example: ficrate audit data/examples --report audit.html
     """
     from classifier.audit import AuditPolicy, audit_story, fails, parse_fail_on
-    from classifier.modeling.predict import default_jobs, score_record, score_stream
+    from classifier.modeling.predict import score_record
     from classifier.output import RecordSink
-    from classifier.readers import ReadError, iter_stories
+    from classifier.readers import ReadError
 
     try:
         fail_kinds = parse_fail_on(fail_on)
@@ -737,13 +830,24 @@ def audit(
     parquet_rows: list[dict[str, Any]] = []
     progress = Progress(_progress_wanted(paths), "auditing")
     stream_fmt = fmt.value if fmt in (AuditFormat.json, AuditFormat.jsonl, AuditFormat.csv) else "none"
-    with _open_output(output if stream_fmt != "none" else None) as out:
-        sink = RecordSink(stream_fmt, out) if stream_fmt != "none" else None
+    scored, appending = _scored(
+        paths,
+        options,
+        story_model,
+        explain=explain,
+        jobs=jobs,
+        backend=backend,
+        scheduler=scheduler,
+        output=output,
+        fmt=fmt.value,
+        resume=resume,
+    )
+    with _open_output(
+        output if stream_fmt != "none" else None, stream=stream_fmt in ("jsonl", "csv"), append=appending
+    ) as out:
+        sink = RecordSink(stream_fmt, out, csv_header=not appending) if stream_fmt != "none" else None
         try:
-            items = score_stream(
-                iter_stories(paths, options), story_model, explain=explain, jobs=jobs or default_jobs()
-            )
-            for item in items:
+            for item in scored:
                 if isinstance(item, ReadError):
                     failed += 1
                     error(str(item))
@@ -774,7 +878,8 @@ def audit(
         from classifier.output import render_table
 
         table_rows.sort(key=lambda t: -t[0])
-        sys.stdout.write(render_table([r for _, r in table_rows], AUDIT_COLUMNS))
+        with _open_output(output) as out:
+            out.write(render_table([r for _, r in table_rows], AUDIT_COLUMNS))
     elif fmt == AuditFormat.parquet and output is not None:
         import pandas as pd
 

@@ -113,11 +113,17 @@ class RecordSink:
     """Writes records in one format to stdout or a file, streaming where the format allows."""
 
     def __init__(
-        self, fmt: str, out: IO[str] | None = None, table_columns: list[tuple[str, int]] | None = None
+        self,
+        fmt: str,
+        out: IO[str] | None = None,
+        table_columns: list[tuple[str, int]] | None = None,
+        *,
+        csv_header: bool = True,
     ) -> None:
         self.fmt = fmt
         self.out = out or sys.stdout
         self.count = 0
+        self.csv_header = csv_header
         self._json_first = True
         self._csv: csv.DictWriter[str] | None = None
         self._table_rows: list[dict[str, str]] = []
@@ -138,7 +144,8 @@ class RecordSink:
             row = csv_row if csv_row is not None else flatten_record(rec)
             if self._csv is None:
                 self._csv = csv.DictWriter(self.out, fieldnames=list(row.keys()), lineterminator="\n")
-                self._csv.writeheader()
+                if self.csv_header:
+                    self._csv.writeheader()
             self._csv.writerow(row)
             self.out.flush()
         else:
@@ -177,3 +184,37 @@ def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> 
             "  ".join(cell(r.get(n, ""), w, n) for (n, _), w in zip(columns, widths, strict=True)).rstrip() + "\n"
         )
     return buf.getvalue()
+
+
+def resume_keys(path: str | Path, fmt: str) -> set[str]:
+    """Story keys (``path``) already in a JSONL/CSV results file; a torn last line is cut off.
+
+    A run killed mid-write can leave half a record at the end: it is removed so that the
+    file stays valid and that story is scored again.
+    """
+    p = Path(path)
+    if not p.exists() or p.stat().st_size == 0:
+        return set()
+    data = p.read_bytes()
+    if not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(p, "r+b") as fh:
+            fh.truncate(cut)
+        data = data[:cut]
+    keys: set[str] = set()
+    text = data.decode("utf-8", "replace")
+    if fmt == "jsonl":
+        for line in text.splitlines():
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and "path" in rec:
+                keys.add(str(rec["path"]))
+    elif fmt == "csv":
+        for row in csv.DictReader(io.StringIO(text)):
+            if row.get("path"):
+                keys.add(row["path"])
+    return keys

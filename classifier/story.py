@@ -96,10 +96,21 @@ class Story:
     chapters: list[Chapter] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
 
+    #: Word count kept when the body is dropped (results sent back from cluster workers).
+    words_cache: int | None = None
+
     @property
     def body_words(self) -> int:
         """Words in the body (see :func:`count_words`)."""
+        if self.words_cache is not None and not self.body:
+            return self.words_cache
         return count_words(self.body)
+
+    def without_body(self) -> Story:
+        """A copy without the body text (cheap to ship between processes)."""
+        from dataclasses import replace
+
+        return replace(self, body="", words_cache=self.body_words)
 
     def note(self, message: str) -> None:
         """Record a diagnostic (what was found where, anything unrecognised)."""

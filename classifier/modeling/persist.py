@@ -91,6 +91,7 @@ def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: 
     if out.exists() and not force:
         raise ModelError(f"{out}: already exists; pass --force to overwrite it")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
@@ -122,6 +123,19 @@ def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _remove_stale_temps(out: Path) -> None:
+    # A killed save leaves .NAME.tmp-PID behind; remove those whose process is gone.
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        try:
+            pid = int(stale.name.rsplit("-", 1)[1])
+            os.kill(pid, 0)
+            continue  # still running: not ours to remove
+        except (ValueError, ProcessLookupError):
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 def read_card(model_dir: str | Path) -> dict[str, Any]:

@@ -55,7 +55,8 @@ def score_stream(
                 yield item if isinstance(item, ReadError) else (item, next(preds))
         return
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,))
+    try:
         pending: deque[tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]] = deque()
         for batch in _batches(items, batch_size):
             stories = [s for s in batch if isinstance(s, Story)]
@@ -65,6 +66,9 @@ def score_stream(
                 yield from _drain(pending.popleft())
         while pending:
             yield from _drain(pending.popleft())
+    finally:
+        # On Ctrl-C or an early stop, don't wait for queued batches nobody will read.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _drain(entry: tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]) -> Iterator[Any]:
@@ -90,3 +94,100 @@ def score_record(story: Story, prediction: dict[str, Any]) -> dict[str, Any]:
     rec = story.to_record()
     rec["prediction"] = prediction
     return rec
+
+
+# -- Dask backend ---------------------------------------------------------------------------------
+
+
+def _score_partition(paths: list[str], model: Any, options: Any, explain: int) -> list[Any]:
+    """Run on a Dask worker: read and score one partition of inputs; bodies are not shipped back."""
+    from classifier.readers import iter_stories
+
+    out: list[Any] = []
+    for item in score_stream(iter_stories(paths, options), model, explain=explain, jobs=1):
+        if isinstance(item, ReadError):
+            out.append(("error", item.name, item.reason))
+        else:
+            story, pred = item
+            out.append(("ok", story.without_body(), pred))
+    return out
+
+
+def score_dask(
+    paths: list[str],
+    model: Any,
+    options: Any,
+    *,
+    scheduler: str,
+    explain: int = 3,
+    partition_size: int = 32,
+    jobs: int = 0,
+) -> Iterator[tuple[Story, dict[str, Any]] | ReadError]:
+    """Score inputs on a dask.distributed cluster; results in the same order as a local run.
+
+    Paths are expanded here; each partition of ``partition_size`` files (a table file is its
+    own partition) is read and scored on a worker, so workers must see the same paths (a
+    shared filesystem). ``scheduler`` is an address (``tcp://host:8786``) or ``local`` for a
+    LocalCluster on this machine. At most ``2 x workers`` partitions are in flight.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise RuntimeError("the dask backend needs dask.distributed: pip install 'ficrate[dask]'") from None
+    from classifier.readers import expand_paths
+
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        remote_model = client.scatter(model, broadcast=True)
+        workers = max(1, len(client.scheduler_info().get("workers", {})))
+        partitions: list[list[str] | ReadError] = []
+        current: list[str] = []
+        table_ext = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
+        for item in expand_paths(paths):
+            if isinstance(item, ReadError):
+                if current:
+                    partitions.append(current)
+                    current = []
+                partitions.append(item)
+                continue
+            if item == "-":
+                raise RuntimeError("the dask backend cannot read stdin; give file paths")
+            if item.lower().endswith(table_ext):
+                if current:
+                    partitions.append(current)
+                    current = []
+                partitions.append([item])
+                continue
+            current.append(item)
+            if len(current) >= partition_size:
+                partitions.append(current)
+                current = []
+        if current:
+            partitions.append(current)
+        pending: deque[Any] = deque()
+        for part in partitions:
+            if isinstance(part, ReadError):
+                pending.append(part)
+            else:
+                pending.append(client.submit(_score_partition, part, remote_model, options, explain, pure=False))
+            while sum(1 for p in pending if not isinstance(p, ReadError)) > 2 * workers:
+                yield from _drain_dask(pending.popleft())
+        while pending:
+            yield from _drain_dask(pending.popleft())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _drain_dask(entry: Any) -> Iterator[Any]:
+    if isinstance(entry, ReadError):
+        yield entry
+        return
+    for kind, a, b in entry.result():
+        yield ReadError(a, b) if kind == "error" else (a, b)
