@@ -1,11 +1,9 @@
 """Streaming output, --resume, Ctrl-C mid-batch, a killed train, determinism, the Dask backend."""
 
 import json
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import warnings
 
