@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['\-][a-z0-9]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2014": " - ", "\u2013": "-"})
 _DIALOGUE = re.compile(r"\"[^\"\n]{1,2000}\"")
 _CAPS = re.compile(r"\b[A-Z]{3,}\b")
@@ -29,6 +28,22 @@ INTERACTIONS: tuple[tuple[str, str, str], ...] = (
     ("nonconsent_x_sex", "nonconsent", "sex_explicit"),
     ("gore_x_violence", "gore", "violence"),
 )
+
+
+def tokenize(low: str) -> list[str]:
+    """Word tokens of lower-cased text (letters/digits, inner apostrophes and hyphens kept)."""
+    return _TOKEN.findall(low)
+
+
+def word_ngrams(tokens: list[str], n_max: int = 2) -> list[str]:
+    """Tokens plus their 2..n_max-grams: the analyzer the hashed n-gram features use.
+
+    Tokens are computed once per passage and shared with the lexicon counts.
+    """
+    out = list(tokens)
+    for n in range(2, n_max + 1):
+        out += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
+    return out
 
 
 def normalize_text(text: str) -> str:
@@ -77,6 +92,76 @@ def split_passages(text: str, target_words: int = 300, max_words: int = 500) -> 
     return spans
 
 
+_SUFFIXES = (
+    "",
+    "s",
+    "es",
+    "ed",
+    "d",
+    "ing",
+    "er",
+    "ers",
+    "or",
+    "ors",
+    "ion",
+    "ions",
+    "ation",
+    "ations",
+    "ive",
+    "ively",
+    "ly",
+    "al",
+    "ally",
+    "ic",
+    "ical",
+    "y",
+    "ies",
+    "ied",
+    "ment",
+    "ments",
+    "ous",
+    "ness",
+    "ity",
+    "ist",
+    "ists",
+    "ism",
+    "e",
+    "ee",
+    "ies",
+    "able",
+    "ful",
+)
+
+
+def _expand_prefix(prefix: str) -> list[str]:
+    """Word forms a ``prefix*`` entry stands for (prefix + common English endings)."""
+    forms = {prefix + suf for suf in _SUFFIXES}
+    forms |= {prefix + "e" + suf for suf in ("", "s", "d", "r", "rs")}
+    if prefix.endswith("e"):
+        forms |= {prefix[:-1] + suf for suf in ("ing", "ion", "ions", "ation", "or", "ors")}
+    return sorted(f for f in forms if f)
+
+
+def _trie_pattern(words: list[str]) -> str:
+    """A regex matching exactly ``words``, factored as a character trie (fast to scan)."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        ends = "" in node
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if ends else body
+
+    return "(?:" + build(trie) + ")"
+
+
 class _CompiledLexicon:
     def __init__(self, categories: dict[str, list[str]]) -> None:
         self.names = list(categories)
@@ -90,12 +175,21 @@ class _CompiledLexicon:
                     phrases.setdefault(e, []).append(k)
                 elif e.endswith("*"):
                     self.prefixes.append((e[:-1], k))
+                    # Common endings are expanded up front so counting needs no prefix scan.
+                    for form in _expand_prefix(e[:-1]):
+                        if k not in self.words.get(form, ()):
+                            self.words[form] = (*self.words.get(form, ()), k)
                 else:
-                    self.words[e] = (*self.words.get(e, ()), k)
+                    if k not in self.words.get(e, ()):
+                        self.words[e] = (*self.words.get(e, ()), k)
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
         alternation = "|".join(re.escape(p) for p in sorted(self.phrases, key=len, reverse=True))
+        # The regex is kept for highlighting; counting matches phrases on tokens instead,
+        # which is far cheaper than a large alternation scanned at every position.
         self.phrase_re = re.compile(r"\b(?:" + alternation + r")\b") if self.phrases else None
+        self.phrase_fast = re.compile(r"\b" + _trie_pattern(list(self.phrases)) + r"\b") if self.phrases else None
         self._cache: dict[str, tuple[int, ...]] = {}
+        self.word_set = frozenset(self.words)
 
     def lookup(self, token: str) -> tuple[int, ...]:
         hit = self._cache.get(token)
@@ -110,15 +204,18 @@ class _CompiledLexicon:
             self._cache[token] = result
         return result
 
-    def count(self, low: str) -> tuple[list[float], int]:
+    def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
         counts = [0.0] * len(self.names)
-        tokens = _TOKEN.findall(low)
-        for tok, c in Counter(tokens).items():
-            for k in self.lookup(tok):
+        if tokens is None:
+            tokens = _TOKEN.findall(low)
+        # Set intersection and list.count run in C; only the (few) lexicon hits are visited here.
+        for tok in self.word_set.intersection(tokens):
+            c = tokens.count(tok)
+            for k in self.words[tok]:
                 counts[k] += c
-        if self.phrase_re is not None:
-            for m in self.phrase_re.finditer(low):
-                for k in self.phrases[m.group()]:
+        if self.phrase_fast is not None:
+            for m in self.phrase_fast.finditer(low):
+                for k in self.phrases.get(m.group(), ()):
                     counts[k] += 1
         return counts, len(tokens)
 
@@ -199,18 +296,22 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         if isinstance(X, str):
             raise ValueError("LexiconFeatures expects an iterable of strings, not a single string")
+        texts = [normalize_text(str(t)) for t in X]
+        lows = [t.lower() for t in texts]
+        return self.transform_tokens(texts, lows, [tokenize(low) for low in lows])
+
+    def transform_tokens(self, texts: list[str], lows: list[str], tokens: list[list[str]]) -> np.ndarray:
+        """As ``transform``, from normalised texts with their lower-cased forms and tokens."""
+        check_is_fitted(self, "feature_names_out_")
         lex = load_lexicon(self.use_better_profanity)
         index = {n: k for k, n in enumerate(lex.names)}
-        rows = []
-        for text in X:
-            rows.append(self._row(normalize_text(str(text)), lex, index))
+        rows = [self._row(t, low, toks, lex, index) for t, low, toks in zip(texts, lows, tokens, strict=True)]
         if not rows:
             return np.zeros((0, self.n_features_out_), dtype=np.float32)
         return np.asarray(rows, dtype=np.float32)
 
-    def _row(self, text: str, lex: _CompiledLexicon, index: dict[str, int]) -> list[float]:
-        low = text.lower()
-        counts, n = lex.count(low)
+    def _row(self, text: str, low: str, tokens: list[str], lex: _CompiledLexicon, index: dict[str, int]) -> list[float]:
+        counts, n = lex.count(low, tokens)
         scale = self.per / max(n, 1)
         dens = [c * scale for c in counts]
         feats = [math.log1p(d) for d in dens]
@@ -218,7 +319,7 @@ class LexiconFeatures(TransformerMixin, BaseEstimator):
             feats.append(math.log1p(math.sqrt(dens[index[a]] * dens[index[b]])))
         chars = max(len(text), 1)
         dialogue = sum(len(m.group()) for m in _DIALOGUE.finditer(text)) / chars
-        sentences = max(1, len(re.findall(r"[.!?]+", text)))
+        sentences = max(1, text.count(".") - 2 * text.count("...") + text.count("!") + text.count("?"))
         feats += [
             dialogue,
             math.log1p(text.count("!") * scale),

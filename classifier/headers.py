@@ -511,9 +511,11 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
             i = j
             body_start_line = i
             continue
-        if seen_header and looks_like_unknown_field(s):
-            diags.append(f"unrecognized header field {s.split(':', 1)[0].strip()[:40]!r} in top header")
-            declared.raw[s.split(":", 1)[0].strip()] = s.split(":", 1)[1].strip()
+        unknown = _FIELD_RE.match(s) if seen_header and looks_like_unknown_field(s) else None
+        if unknown:
+            name = unknown.group("label").strip()
+            diags.append(f"unrecognized header field {name[:40]!r} in top header")
+            declared.raw[name] = unknown.group("value").strip()
             i += 1
             body_start_line = i
             continue

@@ -7,6 +7,7 @@ data saved inside each model, so a model always scores with the rules it was bui
 from __future__ import annotations
 
 import json
+import math
 from importlib import resources
 from typing import Any
 
@@ -57,8 +58,37 @@ def rule_probs(sig: dict[str, float], cfg: dict[str, Any]) -> dict[str, float]:
     return keep
 
 
+def passage_rule_matrix(
+    lex_log: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Rule probability of every label for each passage on its own (vectorised ``rule_probs``)."""
+    n = lex_log.shape[0]
+    if n == 0:
+        return {}
+    index = {c: k for k, c in enumerate(categories)}
+    dens = np.expm1(lex_log[:, : len(categories)].astype(float))
+    words = np.asarray(words, dtype=float)
+    floor = float(cfg.get("min_passage_words", 80))
+    dens = dens * words[:, None] / np.maximum(words, floor)[:, None]
+    sig: dict[str, np.ndarray] = {}
+    for name, spec in cfg["signals"].items():
+        weights = np.zeros(len(categories))
+        for cat, w in spec["terms"].items():
+            if cat in index:
+                weights[index[cat]] = w
+        sig[name] = dens @ weights
+    keep: dict[str, np.ndarray] = {}
+    for rule in cfg["rules"]:
+        x = sig.get(rule["signal"], np.zeros(n))
+        p = 1.0 / (1.0 + np.exp(-np.clip((x - rule["midpoint"]) / rule["width"], -30, 30)))
+        p0 = _sigmoid(-rule["midpoint"] / rule["width"])
+        p = np.maximum(0.0, (p - p0) / (1.0 - p0))
+        keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], np.zeros(n))) * (1.0 - p)
+    return keep
+
+
 def _sigmoid(x: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-np.clip(x, -30, 30))))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
 def is_quiet(sig: dict[str, float], words: float, cfg: dict[str, Any]) -> bool:

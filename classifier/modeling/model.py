@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -26,9 +27,16 @@ from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.utils.validation import check_is_fitted
 
-from classifier.features import LexiconFeatures, normalize_text, split_passages
+from classifier.features import LexiconFeatures, normalize_text, split_passages, tokenize, word_ngrams
 from classifier.labels import RATING_LEVELS
-from classifier.modeling.guidelines import combine, is_quiet, load_guidelines, rule_probs, signals
+from classifier.modeling.guidelines import (
+    combine,
+    is_quiet,
+    load_guidelines,
+    passage_rule_matrix,
+    rule_probs,
+    signals,
+)
 from classifier.modeling.ordinal import OrdinalCumulativeClassifier
 
 RATING_HEADS: tuple[str, ...] = ("rating>=teen", "rating>=mature", "rating>=explicit")
@@ -133,15 +141,25 @@ def evidence_categories(label: str) -> set[str]:
     return set(spec.get("head_features", {}).get(label, []))
 
 
-def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
-    """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
+_WORD_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
+
+
+@lru_cache(maxsize=64)
+def _wanted_words(label: str) -> frozenset[str]:
+    """Lexicon words (exact forms) that bear on ``label``."""
     from classifier.features import load_lexicon
 
-    passage = text[start:end]
     lex = load_lexicon()
     cats = evidence_categories(label)
     wanted = {k for k, name in enumerate(lex.names) if name in cats}
-    hits = [m.start() for m in re.finditer(r"\w[\w'-]*", passage) if wanted.intersection(lex.lookup(m.group().lower()))]
+    return frozenset(w for w, ks in lex.words.items() if wanted.intersection(ks))
+
+
+def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
+    """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
+    passage = text[start:end]
+    wanted = _wanted_words(label)
+    hits = [m.start() for m in _WORD_RE.finditer(passage.lower()) if m.group() in wanted]
     if not hits:
         return snippet(passage, 0, len(passage), limit)
     best_lo, best_n = hits[0], 0
@@ -181,10 +199,9 @@ class PassageFeaturizer(BaseEstimator):
         """Build the (stateless) parts; returns self."""
         self.hasher_ = HashingVectorizer(
             n_features=self.n_features,
-            ngram_range=self.ngram_range,
+            analyzer=partial(word_ngrams, n_max=self.ngram_range[1]),
             alternate_sign=False,
             norm="l2",
-            token_pattern=r"(?u)\b\w[\w']*\b",
             dtype=np.float32,
         )
         self.lexicon_ = LexiconFeatures().fit(X)
@@ -199,8 +216,10 @@ class PassageFeaturizer(BaseEstimator):
         """The feature matrix and, separately, the unweighted dense lexicon block."""
         check_is_fitted(self, "hasher_")
         texts = [normalize_text(t) for t in X]
-        grams = self.hasher_.transform(texts)
-        lex = self.lexicon_.transform(texts)
+        lows = [t.lower() for t in texts]
+        tokens = [tokenize(low) for low in lows]
+        grams = self.hasher_.transform(tokens)
+        lex = self.lexicon_.transform_tokens(texts, lows, tokens)
         return sp.hstack([grams, sp.csr_matrix(lex * self.lexicon_weight)], format="csr", dtype=np.float32), lex
 
     def feature_names_dense(self) -> list[str]:
@@ -497,24 +516,23 @@ class StoryModel(BaseEstimator):
             predicted = [wid for wid in self.warning_ids if wprobs[wid] >= self.thresholds_.get(wid, 0.5)]
             evidence: dict[str, list[Evidence]] = {}
             if explain > 0 and len(scores[i]):
+                rules = passage_rule_matrix(lexes[i], words[i], self.categories_, self.guidelines_)
                 head = max(rating_idx, 1) - 1  # the ">= predicted level" head; ">= teen" for general
                 evidence["rating"] = self._evidence(
-                    text, spans_all[i], self._passage_strength(scores[i], lexes[i], head), explain, "rating"
+                    text, spans_all[i], self._passage_strength(scores[i], rules, head), explain, "rating"
                 )
                 for wid in predicted:
-                    col = self._passage_strength(scores[i], lexes[i], 3 + self.warning_ids.index(wid))
+                    col = self._passage_strength(scores[i], rules, 3 + self.warning_ids.index(wid))
                     evidence[wid] = self._evidence(text, spans_all[i], col, explain, wid)
             out.append(Prediction(rating, probs, predicted, wprobs, evidence, passages=len(spans_all[i])))
         return out
 
-    def _passage_strength(self, scores: np.ndarray, lex: np.ndarray, head: int) -> np.ndarray:
+    def _passage_strength(self, scores: np.ndarray, rules: dict[str, np.ndarray], head: int) -> np.ndarray:
         """Per-passage score for evidence: learned head combined with that passage's own rule evidence."""
         name = self.head_names[head]
-        out = scores[:, head].copy()
-        for p in range(lex.shape[0]):
-            sig = signals(lex[p : p + 1], np.array([1000.0]), self.categories_, self.guidelines_)
-            out[p] = combine(float(out[p]), rule_probs(sig, self.guidelines_).get(name, 0.0))
-        return out
+        own = rules.get(name)
+        col = scores[:, head]
+        return col if own is None else 1.0 - (1.0 - col) * (1.0 - own)
 
     def _evidence(
         self, text: str, spans: list[tuple[int, int]], col: np.ndarray, n: int, label: str = "rating"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import codecs
-import unicodedata
+import re
 
 from classifier.readers.errors import ReadError
 
@@ -129,10 +129,14 @@ def _latin_plausible(text: str) -> bool:
     return len(non_ascii) <= max(8, 0.15 * max(letters, 1))
 
 
+# Control characters (Cc) other than whitespace, surrogates (Cs) and private use (Co).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ue000-\uf8ff\U000f0000-\U0010ffff]")
+
+
 def _refuse_control_soup(text: str, name: str) -> None:
     sample = text[:20000]
     if not sample:
         return
-    bad = sum(1 for ch in sample if unicodedata.category(ch) in ("Cc", "Cs", "Co") and ch not in "\n\r\t\f\v")
+    bad = len(_CONTROL.findall(sample))
     if bad > max(8, 0.02 * len(sample)):
         raise ReadError(name, "binary data (mostly control characters), not text")
