@@ -150,6 +150,24 @@ def _read_options(
     )
 
 
+_READING_KEYS = (
+    "input_format",
+    "text_col",
+    "id_col",
+    "title_col",
+    "rating_col",
+    "warnings_col",
+    "taxonomy",
+    "max_size",
+    "debug",
+)
+
+
+def _reading(params: dict[str, Any]) -> dict[str, Any]:
+    """The reading options out of a command's parameters (every reading command shares them)."""
+    return {k: params[k] for k in _READING_KEYS}
+
+
 @contextlib.contextmanager
 def _open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Any:
     """stdout; a streamed file (JSONL/CSV: every finished record is on disk at once, so an
@@ -261,17 +279,7 @@ def headers(
     from classifier.output import RecordSink
     from classifier.readers import ReadError, iter_stories
 
-    options = _read_options(
-        input_format=input_format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        rating_col=rating_col,
-        warnings_col=warnings_col,
-        taxonomy=taxonomy,
-        max_size=max_size,
-        debug=debug,
-    )
+    options = _read_options(**_reading(locals()))
     failed = 0
     with _open_output(output, stream=fmt.value in ("jsonl", "csv")) as out:
         sink = RecordSink(fmt.value, out, HEADERS_COLUMNS)
@@ -438,17 +446,7 @@ def score(
     from classifier.output import RecordSink
     from classifier.readers import ReadError
 
-    options = _read_options(
-        input_format=input_format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        rating_col=rating_col,
-        warnings_col=warnings_col,
-        taxonomy=taxonomy,
-        max_size=max_size,
-        debug=debug,
-    )
+    options = _read_options(**_reading(locals()))
     story_model, _card = _load_model(model, debug)
     n_jobs = jobs or default_jobs()
     failed = 0
@@ -552,17 +550,7 @@ def train(
     from classifier.modeling.persist import ModelError
     from classifier.modeling.train import train_from_sources
 
-    options = _read_options(
-        input_format=input_format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        rating_col=rating_col,
-        warnings_col=warnings_col,
-        taxonomy=taxonomy,
-        max_size=max_size,
-        debug=debug,
-    )
+    options = _read_options(**_reading(locals()))
     excl = _read_table_file(exclude, "exclusions")
     rel = _read_table_file(relabel, "corrections")
 
@@ -656,17 +644,7 @@ def evaluate(
     """
     from classifier.evaluate import evaluate_model
 
-    options = _read_options(
-        input_format=input_format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        rating_col=rating_col,
-        warnings_col=warnings_col,
-        taxonomy=taxonomy,
-        max_size=max_size,
-        debug=debug,
-    )
+    options = _read_options(**_reading(locals()))
     story_model, card = _load_model(model, debug)
     if shared is None:
         candidate = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -798,17 +776,7 @@ def audit(
     if fmt == AuditFormat.parquet and output is None:
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
-    options = _read_options(
-        input_format=input_format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        rating_col=rating_col,
-        warnings_col=warnings_col,
-        taxonomy=taxonomy,
-        max_size=max_size,
-        debug=debug,
-    )
+    options = _read_options(**_reading(locals()))
     if cross_validate:
         _audit_cross_validate(paths, options, fmt, output, folds)
         return

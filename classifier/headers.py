@@ -474,13 +474,7 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
         inline = _inline_fields(s)
         if inline:
             for key, label, value in inline:
-                labels_seen.add(label.lower())
-                if key == "title" and value:
-                    title = value
-                elif key != "author":
-                    msg = apply_field(declared, key, label, value, taxonomy, ctx)
-                    if msg:
-                        diags.append(msg)
+                title = _take_field(key, label, value, title, declared, taxonomy, ctx, diags, labels_seen)
             seen_header = True
             i += 1
             body_start_line = i
@@ -500,13 +494,7 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
                         break
                     value += "\n" + lines[j][1].strip()
                     j += 1
-            labels_seen.add(label.lower())
-            if key == "title" and value:
-                title = value
-            elif key != "author":
-                msg = apply_field(declared, key, label, value, taxonomy, ctx)
-                if msg:
-                    diags.append(msg)
+            title = _take_field(key, label, value, title, declared, taxonomy, ctx, diags, labels_seen)
             seen_header = True
             i = j
             body_start_line = i
@@ -631,6 +619,28 @@ def _inline_fields(line: str) -> list[tuple[str, str, str]] | None:
     if not all(fields):
         return None
     return [f for f in fields if f is not None]
+
+
+def _take_field(
+    key: str,
+    label: str,
+    value: str,
+    title: str | None,
+    declared: Declared,
+    taxonomy: Taxonomy,
+    ctx: HeaderContext,
+    diags: list[str],
+    labels_seen: set[str],
+) -> str | None:
+    """Apply one header field; return the (possibly new) title. Authors are not kept."""
+    labels_seen.add(label.lower())
+    if key == "title" and value:
+        return value
+    if key != "author":
+        msg = apply_field(declared, key, label, value, taxonomy, ctx)
+        if msg:
+            diags.append(msg)
+    return title
 
 
 def _note_like(note: str) -> bool:

@@ -252,42 +252,17 @@ class ReportBuilder:
         )
 
 
-_HIGHLIGHT_CATS = {
-    "rating": {
-        "profanity_severe",
-        "profanity_moderate",
-        "sex_explicit",
-        "sex_suggestive",
-        "gore",
-        "violence",
-        "substance_drugs",
-        "self_harm",
-        "death",
-    },
-}
-
-
 def highlight(snippet: str, label: str | None) -> str:
     """Escape ``snippet`` and mark the lexicon words that bear on ``label``."""
-    from classifier.features import load_lexicon
+    from classifier.modeling.model import _wanted_words
 
-    spec = _head_features()
-    cats = _HIGHLIGHT_CATS.get(label or "rating") or set(spec.get(label or "", []))
-    if not cats:
+    wanted = _wanted_words(label or "rating")
+    if not wanted:
         return _esc(snippet)
-    lex = load_lexicon()
-    wanted = {k for k, n in enumerate(lex.names) if n in cats}
     out = []
     for piece in re.split(r"(\w[\w'-]*)", snippet):
-        if piece and re.match(r"\w", piece) and wanted.intersection(lex.lookup(piece.lower())):
+        if piece and re.match(r"\w", piece) and piece.lower() in wanted:
             out.append(f"<mark>{_esc(piece)}</mark>")
         else:
             out.append(_esc(piece))
     return "".join(out)
-
-
-def _head_features() -> dict[str, Any]:
-    from importlib import resources
-
-    data = json.loads(resources.files("classifier").joinpath("data/lexicons.json").read_text(encoding="utf-8"))
-    return dict(data.get("head_features", {}))
