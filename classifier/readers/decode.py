@@ -57,9 +57,10 @@ def _utf16_without_bom(data: bytes) -> str | None:
     even = sample[0::2].count(0)
     odd = sample[1::2].count(0)
     half = len(sample) / 2
-    if odd > 0.4 * half and even < 0.05 * half:
+    # Latin-script UTF-16 has a NUL in nearly every high byte; sparse NULs are binary data.
+    if odd > 0.8 * half and even < 0.05 * half:
         return "utf-16-le"
-    if even > 0.4 * half and odd < 0.05 * half:
+    if even > 0.8 * half and odd < 0.05 * half:
         return "utf-16-be"
     return None
 

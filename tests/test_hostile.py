@@ -1,0 +1,119 @@
+"""Hostile input that the other suites don't already cover; every case is one line on stderr."""
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from classifier.cli import app
+from classifier.readers import ReadError, ReadOptions, iter_stories, read_bytes
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+
+
+def _one_error(data: bytes, name: str) -> str:
+    with pytest.raises(ReadError) as exc:
+        list(read_bytes(data, name, ReadOptions()))
+    msg = str(exc.value)
+    assert "\n" not in msg and msg.startswith(name)
+    return msg
+
+
+def test_html_without_story_text():
+    msg = _one_error(b"<html><head><title>x</title><script>var a=1;</script></head><body>  </body></html>", "p.html")
+    assert "no story text" in msg
+
+
+def test_ao3_page_without_chapters():
+    page = (
+        b'<html><body><dl class="work meta group"><dt>Rating:</dt><dd><a class="tag">Mature</a></dd></dl></body></html>'
+    )
+    assert "no story text" in _one_error(page, "work.html")
+
+
+def test_image_with_a_txt_name():
+    assert "JPEG image" in _one_error(b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(200), "photo.txt")
+
+
+def test_zip_named_epub_without_package():
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("readme.txt", "hello")
+    assert "without an EPUB package" in _one_error(buf.getvalue(), "book.epub")
+
+
+def test_parser_errors_stay_on_one_line():
+    data = b'id,text\n1,"a\n2,b,c,d\n3\n'
+    with pytest.raises(ReadError) as exc:
+        list(read_bytes(data, "rows.csv", ReadOptions()))
+    assert "\n" not in str(exc.value) and "cannot parse CSV" in str(exc.value)
+
+
+def test_parquet_rows_with_missing_or_wrong_text(tmp_path):
+    path = tmp_path / "rows.parquet"
+    pd.DataFrame({"id": [1, 2, 3], "text": ["Good row.", None, "Another good row."]}).to_parquet(path)
+    items = list(iter_stories([str(path)]))
+    assert [s.id for s in items if not isinstance(s, ReadError)] == ["1", "3"]
+    assert any("row 2" in str(e) and "missing text" in str(e) for e in items if isinstance(e, ReadError))
+
+
+def test_valid_but_odd_input_is_not_an_error(tmp_path):
+    odd = {
+        "utf16.txt": ("Rating: T\r\n\r\nA story in UTF-16 with CRLF.\r\n").encode("utf-16"),
+        "cp1252.txt": "Rating: T\n\nCaf\xe9 \u2013 na\xefve.\n".encode("cp1252"),
+        "endnotes.txt": b"The story itself, told plainly.\n\nA/N: Rated T for language.\n",
+        "longline.txt": b"Rating: K\n\n" + b"word " * 300_000,
+    }
+    for name, data in odd.items():
+        (tmp_path / name).write_bytes(data)
+    r = runner.invoke(app, ["headers", str(tmp_path), "-f", "jsonl"])
+    assert r.exit_code == 0, r.stderr
+    assert len(r.stdout.splitlines()) == 4
+
+
+def test_every_bad_input_at_once_exit_2_rest_processed(tmp_path):
+    bad = {
+        "empty.txt": b"",
+        "blank.txt": b" \n\t\n",
+        "image.txt": b"\x89PNG\r\n\x1a\n" + bytes(64),
+        "broken.epub": b"PK\x03\x04" + bytes(30),
+        "nul.md": b"abc\x00def\x00" * 100,
+    }
+    for name, data in bad.items():
+        (tmp_path / name).write_bytes(data)
+    good = tmp_path / "good.txt"
+    good.write_bytes((EXAMPLES / "bakery-morning.txt").read_bytes())
+    r = runner.invoke(app, ["headers", str(tmp_path), str(tmp_path / "missing.txt"), "-f", "jsonl"])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("ficrate: ") and ": " in ln[9:]]
+    for name in [*bad, "missing.txt"]:
+        assert sum(name in ln for ln in lines) == 1, (name, r.stderr)
+    assert "Traceback" not in r.stderr
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_internal_errors_are_one_line_without_debug(monkeypatch, tmp_path):
+    def boom(*a, **k):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("classifier.readers.read_text", boom)
+    p = tmp_path / "s.txt"
+    p.write_text("A story.")
+    r = runner.invoke(app, ["headers", str(p)])
+    assert r.exit_code == 2
+    assert "internal error while reading (RuntimeError: simulated bug); rerun with --debug" in r.stderr
+    r2 = runner.invoke(app, ["headers", str(p), "--debug"])
+    assert isinstance(r2.exception, RuntimeError)
+
+
+@pytest.mark.skipif(not (EXAMPLES.parent.parent / "models" / "ficrate-default").exists(), reason="no default model")
+def test_very_long_story_scores(tmp_path):
+    body = "\n\n".join((EXAMPLES / "bakery-morning.txt").read_text().split("\n\n")[1:] * 300)
+    p = tmp_path / "long.txt"
+    p.write_text("Rating: G\n\n" + body)
+    r = runner.invoke(app, ["score", str(p), "-f", "jsonl", "--jobs", "1"])
+    assert r.exit_code == 0, r.stderr
+    assert '"passages": ' in r.stdout
