@@ -27,6 +27,9 @@ from classifier.modeling.ordinal import OrdinalCumulativeClassifier
 
 Progress = Callable[[str], None]
 
+#: Sources whose ratings were sampled below a cap (see the shared data README).
+RATING_CAPPED_SOURCES = ("ffn_summaries",)
+
 #: Warning thresholds maximise out-of-fold F1 among those with at least this precision.
 MIN_PRECISION = 0.4
 
@@ -144,6 +147,10 @@ def train_story_model(
     X, LEX = featurizer.transform_with_lexicon(unit_texts)
     unit_words = np.array([len(u.split()) for u in unit_texts], dtype=float)
     T_doc = head_targets(Y)
+    # The FFN listings were filtered to K-T ratings (no M/MA was sampled), so their "not
+    # mature" is a selection effect, not a label: they only inform the >= teen boundary.
+    selected = np.isin(sources, list(RATING_CAPPED_SOURCES))
+    T_doc[selected, 1:3] = np.nan
     T_unit = T_doc[unit_doc]
     # A long story spreads its weight over its passages; negatives are true for every
     # passage, positives only for some (multiple-instance learning), so they weigh less.
