@@ -326,11 +326,12 @@ def _headers_row(rec: dict[str, Any]) -> dict[str, str]:
 class Progress:
     """Counts on stderr when it is a terminal and the batch is large; silent otherwise."""
 
-    def __init__(self, enabled: bool, label: str) -> None:
+    def __init__(self, enabled: bool, label: str, total: int | None = None) -> None:
         import time
 
         self.enabled = enabled
         self.label = label
+        self.total = total
         self.count = 0
         self.start = time.monotonic()
         self._last = 0.0
@@ -347,7 +348,13 @@ class Progress:
             return
         self._last = now
         rate = self.count / max(now - self.start, 1e-9)
-        sys.stderr.write(f"\r{self.label}: {self.count} stories, {rate:.1f}/s")
+        line = f"\r{self.label}: {self.count}"
+        if self.total:
+            left = max(self.total - self.count, 0) / max(rate, 1e-9)
+            line += f"/{self.total} stories, {rate:.1f}/s, ETA {int(left // 60):d}:{int(left % 60):02d}"
+        else:
+            line += f" stories, {rate:.1f}/s"
+        sys.stderr.write(line + "   ")
         sys.stderr.flush()
 
     def close(self) -> None:
@@ -361,6 +368,22 @@ def _progress_wanted(paths: list[str]) -> bool:
     if not sys.stderr.isatty():
         return False
     return len(paths) > 1 or any(Path(p).is_dir() for p in paths if p != "-")
+
+
+def _progress(paths: list[str], label: str) -> Progress:
+    """A progress line on a terminal; with an ETA when the number of stories is known up front."""
+    if not _progress_wanted(paths):
+        return Progress(False, label)
+    from classifier.readers import ReadError, expand_paths
+
+    total = 0
+    for item in expand_paths(paths):
+        if isinstance(item, ReadError):
+            continue
+        if item == "-" or item.lower().endswith((".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".gz")):
+            return Progress(True, label)  # rows in tables are not counted ahead
+        total += 1
+    return Progress(True, label, total)
 
 
 ModelOpt = Annotated[
@@ -450,7 +473,7 @@ def score(
     story_model, _card = _load_model(model, debug)
     n_jobs = jobs or default_jobs()
     failed = 0
-    progress = Progress(_progress_wanted(paths), "scoring")
+    progress = _progress(paths, "scoring")
     scored, appending = _scored(
         paths,
         options,
@@ -796,7 +819,7 @@ def audit(
     failing = 0
     table_rows: list[tuple[float, dict[str, str]]] = []
     parquet_rows: list[dict[str, Any]] = []
-    progress = Progress(_progress_wanted(paths), "auditing")
+    progress = _progress(paths, "auditing")
     stream_fmt = fmt.value if fmt in (AuditFormat.json, AuditFormat.jsonl, AuditFormat.csv) else "none"
     scored, appending = _scored(
         paths,

@@ -165,3 +165,31 @@ def test_save_load_roundtrip_and_refusals(tiny_model, tmp_path):
     (fake / "model_card.json").write_text(json.dumps({"format": "something-else"}))
     with pytest.raises(ModelError, match="not a ficrate model"):
         load_model(fake)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        LexiconFeatures(),
+        __import__("classifier.modeling.model", fromlist=["PassageFeaturizer"]).PassageFeaturizer(n_features=2**10),
+        __import__("classifier.modeling.model", fromlist=["LinearHeads"]).LinearHeads(alpha=1e-4),
+        StoryModel(warning_ids=("violence",), n_features=2**10),
+        OrdinalCumulativeClassifier(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_custom_estimators_follow_the_sklearn_contract(estimator):
+    """Text-input estimators cannot run sklearn's numeric checks; these are the contract's core."""
+    import inspect
+
+    from sklearn.utils.validation import check_is_fitted
+
+    params = estimator.get_params()
+    init_args = [p for p in inspect.signature(type(estimator).__init__).parameters if p != "self"]
+    assert sorted(params) == sorted(init_args)  # __init__ stores its params and nothing else
+    twin = clone(estimator)
+    assert twin.get_params() == params
+    assert twin.set_params(**params) is twin
+    assert not [a for a in vars(estimator) if a.endswith("_") and not a.startswith("_")]
+    with pytest.raises(NotFittedError):
+        check_is_fitted(estimator)

@@ -196,3 +196,24 @@ def test_symlink_loop_does_not_hang(tmp_path):
     items = list(iter_stories([str(tmp_path)]))
     assert len(_stories(items)) == 1
     assert any("broken symlink" in str(e) for e in _errors(items))
+
+
+def test_tables_stream_past_the_story_size_cap(tmp_path):
+    path = tmp_path / "big.csv"
+    pd.DataFrame({"id": range(300), "text": ["A short story about a quiet harbour."] * 300}).to_csv(path, index=False)
+    assert path.stat().st_size > 5000
+    stories = list(iter_stories([str(path)], ReadOptions(max_size=1000, table=TableOptions(chunksize=64))))
+    assert len(stories) == 300 and not _errors(stories)
+    assert stories[-1].path.endswith("#row=301")
+
+
+def test_gzipped_jsonl_table(tmp_path):
+    import gzip
+
+    path = tmp_path / "rows.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for i in range(3):
+            fh.write(json.dumps({"id": f"r{i}", "text": f"Story number {i}.", "rating": "T"}) + "\n")
+    stories = list(iter_stories([str(path)]))
+    assert [s.id for s in stories] == ["r0", "r1", "r2"]
+    assert stories[0].declared.rating.canonical == "teen"

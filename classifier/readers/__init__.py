@@ -242,11 +242,47 @@ def _default_id(path: str) -> str:
     return Path(path).stem or path
 
 
+_TABLE_KINDS = ("csv", "tsv", "jsonl", "json", "parquet")
+
+
+def _table_kind(path: str, options: ReadOptions) -> str | None:
+    """The table kind of a file that can be streamed from its path, else None."""
+    if options.input_format in _TABLE_KINDS:
+        return options.input_format
+    if options.input_format != "auto":
+        return None
+    low = path.lower()
+    base = low[:-3] if low.endswith(".gz") else low
+    ext = Path(base).suffix
+    if ext in (".csv", ".tsv", ".tab", ".jsonl", ".ndjson"):
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            return None  # let the ordinary path report it
+        if size == 0:
+            return None
+        return {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}.get(ext, "jsonl")
+    if ext == ".parquet":
+        try:
+            with open(path, "rb") as fh:
+                return "parquet" if fh.read(4) == b"PAR1" else None
+        except OSError:
+            return None
+    return None
+
+
 def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story | ReadError]:
     """Read one file (or ``-``) into stories; errors are yielded, never raised."""
     options = options or ReadOptions()
     name = "<stdin>" if path == "-" else path
     try:
+        kind = _table_kind(path, options) if path != "-" else None
+        if kind is not None:
+            # Tables are streamed from disk in chunks: no size cap, memory stays flat.
+            from classifier.readers.tables import read_table
+
+            yield from read_table(path, kind, name, options.get_taxonomy(), options.table)
+            return
         data = _read_bytes_from(path, options.max_size)
         yield from read_bytes(data, path, options)
     except ReadError as exc:

@@ -92,19 +92,32 @@ def _present(value: Any) -> bool:
     return not _is_missing(value)
 
 
-def _frames(data: bytes, kind: str, name: str, chunksize: int) -> Iterator[Any]:
+def _binary(source: bytes | str) -> Any:
+    """A binary file object over bytes or a path (``.gz`` paths are decompressed on the fly)."""
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if source.endswith(".gz"):
+        import gzip
+
+        return gzip.open(source, "rb")
+    return open(source, "rb")
+
+
+def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterator[Any]:
+    """DataFrames of at most ``chunksize`` rows, streamed from bytes or straight from a path."""
     import pandas as pd
 
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
 
-            pf = pq.ParquetFile(io.BytesIO(data))
+            pf = pq.ParquetFile(io.BytesIO(source) if isinstance(source, bytes) else source)
             for batch in pf.iter_batches(batch_size=chunksize):
                 yield batch.to_pandas()
             return
         if kind == "json":
-            obj = json.loads(data.decode("utf-8-sig"))
+            with _binary(source) as fh:
+                obj = json.loads(fh.read().decode("utf-8-sig"))
             if isinstance(obj, dict):
                 obj = [obj]
             if not isinstance(obj, list):
@@ -112,31 +125,34 @@ def _frames(data: bytes, kind: str, name: str, chunksize: int) -> Iterator[Any]:
             yield pd.DataFrame(obj, dtype=object)
             return
         if kind == "jsonl":
-            yield from _jsonl_frames(data, name, chunksize)
+            with _binary(source) as fh:
+                yield from _jsonl_frames(fh, name, chunksize)
             return
         sep = "\t" if kind == "tsv" else ","
-        reader = pd.read_csv(
-            io.BytesIO(data),
-            sep=sep,
-            chunksize=chunksize,
-            dtype=object,
-            keep_default_na=False,
-            na_values=[""],
-            encoding_errors="replace",
-        )
-        yield from reader
+        with _binary(source) as fh:
+            reader = pd.read_csv(
+                fh,
+                sep=sep,
+                chunksize=chunksize,
+                dtype=object,
+                keep_default_na=False,
+                na_values=[""],
+                encoding_errors="replace",
+            )
+            yield from reader
     except ReadError:
         raise
     except Exception as exc:
         raise ReadError(name, f"cannot parse {kind.upper()} table ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _jsonl_frames(data: bytes, name: str, chunksize: int) -> Iterator[Any]:
+def _jsonl_frames(fh: Any, name: str, chunksize: int) -> Iterator[Any]:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []
-    for lineno, line in enumerate(data.decode("utf-8-sig", "replace").splitlines(), 1):
+    for lineno, raw in enumerate(fh, 1):
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
         if not line.strip():
             continue
         try:
@@ -156,9 +172,12 @@ def _jsonl_frames(data: bytes, name: str, chunksize: int) -> Iterator[Any]:
 
 
 def read_table(
-    data: bytes, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions
+    data: bytes | str, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions
 ) -> Iterator[Story | ReadError]:
-    """Yield one :class:`Story` per row, or a :class:`ReadError` naming the bad row."""
+    """Yield one :class:`Story` per row, or a :class:`ReadError` naming the bad row.
+
+    ``data`` is the table's bytes, or its path to stream it chunk by chunk without loading it.
+    """
     row_offset = 0
     columns_checked = False
     text_col = id_col = title_col = rating_col = warnings_col = None
