@@ -256,7 +256,7 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     full = metrics.get("full", {})
     for kind, title in (("bag", "story-like bags of held-out texts"), ("story", "held-out multi-passage stories")):
         entry = full.get(kind, {})
-        if not entry or ("rating" not in entry and "warnings" not in entry):
+        if not entry or entry.get("n", 0) < 10 or ("rating" not in entry and "warnings" not in entry):
             continue
         lines += ["", f"## Cross-validated metrics: {title} (n={entry.get('n')})", ""]
         if "rating" in entry:
