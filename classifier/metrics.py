@@ -174,18 +174,21 @@ def warning_metrics(
 
 
 def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.0) -> float:
-    """Threshold in [0.05, 0.95] maximising F1 of ``p >= t`` with precision >= ``min_precision``.
+    """Threshold in [0.05, 0.95] maximising F1 of ``p >= t`` among those with precision >= ``min_precision``.
 
-    Returns 0.5 when there is no positive or no threshold reaches the precision floor.
+    When no threshold reaches that precision, the F1-optimal threshold overall is used; 0.5
+    when there is no positive at all.
     """
     if len(y) == 0 or y.sum() == 0:
         return 0.5
     best_t, best = 0.5, -1.0
+    any_t, any_best = 0.5, -1.0
     for t in np.linspace(0.05, 0.95, 91):
         pr = p >= t
-        precision, _, f1 = _f1(
-            float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum())
-        )
+        tp, fp, fn = float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum())
+        precision, _, f1 = _f1(tp, fp, fn)
+        if f1 > any_best + 1e-9:
+            any_best, any_t = f1, float(t)
         if precision >= min_precision and f1 > best + 1e-9:
             best, best_t = f1, float(t)
-    return round(best_t, 4)
+    return round(best_t if best >= 0 else any_t, 4)

@@ -32,6 +32,8 @@ RATING_CAPPED_SOURCES = ("ffn_summaries",)
 
 #: Warning thresholds maximise out-of-fold F1 among those with at least this precision.
 MIN_PRECISION = 0.4
+#: Labels whose best out-of-fold F1 is below this keep the neutral threshold 0.5.
+MIN_F1 = 0.2
 
 
 def stratified_group_folds(groups: np.ndarray, strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
@@ -244,7 +246,13 @@ def train_story_model(
     for j, wid in enumerate(warning_ids):
         y = L[:, 3 + j]
         ok = ~np.isnan(y)
-        thresholds[wid] = best_f1_threshold(y[ok], full_warn[ok, j], min_precision=MIN_PRECISION)
+        t = best_f1_threshold(y[ok], full_warn[ok, j], min_precision=MIN_PRECISION)
+        pred = full_warn[ok, j] >= t
+        tp = float((pred & (y[ok] == 1)).sum())
+        f1 = 2 * tp / max(float(pred.sum() + (y[ok] == 1).sum()), 1.0)
+        # A threshold tuned on a signal the training data barely carries would not transfer
+        # to prose; such labels keep 0.5 and are carried by the guideline rules.
+        thresholds[wid] = t if f1 >= MIN_F1 else 0.5
     model.thresholds_ = thresholds
 
     report = {
