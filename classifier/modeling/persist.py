@@ -76,11 +76,14 @@ def sha256_file(path: Path) -> str:
 
 
 def default_model_dir() -> Path:
-    """``$FICRATE_MODEL`` or the model shipped in the repository's ``models/``."""
+    """``$FICRATE_MODEL``, else the repository's ``models/ficrate-default`` (beside the package
+    for a source checkout or editable install, or under the current directory)."""
     env = os.environ.get("FICRATE_MODEL")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
+    beside = Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
+    here = Path.cwd() / "models" / DEFAULT_MODEL_NAME
+    return beside if beside.exists() or not here.exists() else here
 
 
 def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: bool = False) -> Path:
