@@ -211,15 +211,19 @@ def _scored(
     resume: bool,
 ) -> tuple[Any, bool]:
     """The stream of (story, prediction) and read errors, local or on Dask, minus resumed stories."""
-    from classifier.modeling.predict import default_jobs, score_dask, score_stream
+    from classifier.modeling.predict import default_jobs, score_dask, score_paths_parallel, score_stream
     from classifier.readers import iter_stories
 
     if backend == Backend.dask:
         stream = score_dask(paths, model, options, scheduler=scheduler, explain=explain, jobs=jobs)
         stream, appending, _ = _resume_filter(stream, output, fmt, resume)
         return stream, appending
+    n_jobs = jobs or default_jobs()
+    if n_jobs > 1 and not resume and "-" not in paths:
+        # Workers read, parse and score whole partitions; the parent only writes.
+        return score_paths_parallel(paths, model, options, explain=explain, jobs=n_jobs), False
     items, appending, _ = _resume_filter(iter_stories(paths, options), output, fmt, resume)
-    return score_stream(items, model, explain=explain, jobs=jobs or default_jobs()), appending
+    return score_stream(items, model, explain=explain, jobs=n_jobs), appending
 
 
 ResumeOpt = Annotated[

@@ -134,8 +134,6 @@ def score_dask(
         from distributed import Client, LocalCluster
     except ImportError:
         raise RuntimeError("the dask backend needs dask.distributed: pip install 'ficrate[dask]'") from None
-    from classifier.readers import expand_paths
-
     cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=jobs or default_jobs(), threads_per_worker=1, processes=True)
@@ -145,49 +143,76 @@ def score_dask(
     try:
         remote_model = client.scatter(model, broadcast=True)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        partitions: list[list[str] | ReadError] = []
-        current: list[str] = []
-        table_ext = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet")
-        for item in expand_paths(paths):
-            if isinstance(item, ReadError):
-                if current:
-                    partitions.append(current)
-                    current = []
-                partitions.append(item)
-                continue
-            if item == "-":
-                raise RuntimeError("the dask backend cannot read stdin; give file paths")
-            if item.lower().endswith(table_ext):
-                if current:
-                    partitions.append(current)
-                    current = []
-                partitions.append([item])
-                continue
-            current.append(item)
-            if len(current) >= partition_size:
-                partitions.append(current)
-                current = []
-        if current:
-            partitions.append(current)
         pending: deque[Any] = deque()
-        for part in partitions:
+        for part in partitions(paths, partition_size):
             if isinstance(part, ReadError):
                 pending.append(part)
             else:
                 pending.append(client.submit(_score_partition, part, remote_model, options, explain, pure=False))
             while sum(1 for p in pending if not isinstance(p, ReadError)) > 2 * workers:
-                yield from _drain_dask(pending.popleft())
+                yield from _drain_partition(pending.popleft())
         while pending:
-            yield from _drain_dask(pending.popleft())
+            yield from _drain_partition(pending.popleft())
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _drain_dask(entry: Any) -> Iterator[Any]:
+def _drain_partition(entry: Any) -> Iterator[Any]:
     if isinstance(entry, ReadError):
         yield entry
         return
     for kind, a, b in entry.result():
         yield ReadError(a, b) if kind == "error" else (a, b)
+
+
+def partitions(paths: list[str], size: int) -> Iterator[list[str] | ReadError]:
+    """Expanded inputs in groups of ``size`` files; each table file and each read error alone."""
+    from classifier.readers import expand_paths
+
+    current: list[str] = []
+    table_ext = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".gz")
+    for item in expand_paths(paths):
+        if isinstance(item, ReadError) or item.lower().endswith(table_ext):
+            if current:
+                yield current
+                current = []
+            yield item if isinstance(item, ReadError) else [item]
+            continue
+        if item == "-":
+            raise RuntimeError("stdin cannot be read by worker processes; give file paths")
+        current.append(item)
+        if len(current) >= size:
+            yield current
+            current = []
+    if current:
+        yield current
+
+
+def _score_partition_local(paths: list[str], options: Any, explain: int) -> list[Any]:
+    return _score_partition(paths, _WORKER_MODEL, options, explain)
+
+
+def score_paths_parallel(
+    paths: list[str], model: Any, options: Any, *, explain: int = 3, jobs: int = 2, partition_size: int = 8
+) -> Iterator[tuple[Story, dict[str, Any]] | ReadError]:
+    """Score files on ``jobs`` local processes that also read and parse them; input order kept.
+
+    Reading in the workers keeps the parent free to write, so more cores scale better than
+    shipping parsed bodies out of one reader.
+    """
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,))
+    try:
+        pending: deque[Any] = deque()
+        for part in partitions(paths, partition_size):
+            pending.append(
+                part if isinstance(part, ReadError) else pool.submit(_score_partition_local, part, options, explain)
+            )
+            while sum(1 for p in pending if not isinstance(p, ReadError)) > 2 * jobs:
+                yield from _drain_partition(pending.popleft())
+        while pending:
+            yield from _drain_partition(pending.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
