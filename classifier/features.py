@@ -166,43 +166,22 @@ class _CompiledLexicon:
     def __init__(self, categories: dict[str, list[str]]) -> None:
         self.names = list(categories)
         self.words: dict[str, tuple[int, ...]] = {}
-        self.prefixes: list[tuple[str, int]] = []
         phrases: dict[str, list[int]] = {}
         for k, name in enumerate(self.names):
             for entry in categories[name]:
                 e = entry.lower().strip()
                 if " " in e:
                     phrases.setdefault(e, []).append(k)
-                elif e.endswith("*"):
-                    self.prefixes.append((e[:-1], k))
-                    # Common endings are expanded up front so counting needs no prefix scan.
-                    for form in _expand_prefix(e[:-1]):
-                        if k not in self.words.get(form, ()):
-                            self.words[form] = (*self.words.get(form, ()), k)
-                else:
-                    if k not in self.words.get(e, ()):
-                        self.words[e] = (*self.words.get(e, ()), k)
+                    continue
+                # ``prefix*`` entries are expanded to common endings up front, so counting
+                # is exact-word lookups only.
+                for form in _expand_prefix(e[:-1]) if e.endswith("*") else [e]:
+                    if k not in self.words.get(form, ()):
+                        self.words[form] = (*self.words.get(form, ()), k)
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
-        alternation = "|".join(re.escape(p) for p in sorted(self.phrases, key=len, reverse=True))
-        # The regex is kept for highlighting; counting matches phrases on tokens instead,
-        # which is far cheaper than a large alternation scanned at every position.
-        self.phrase_re = re.compile(r"\b(?:" + alternation + r")\b") if self.phrases else None
+        # A trie-factored regex: far cheaper to scan than a flat alternation of phrases.
         self.phrase_fast = re.compile(r"\b" + _trie_pattern(list(self.phrases)) + r"\b") if self.phrases else None
-        self._cache: dict[str, tuple[int, ...]] = {}
         self.word_set = frozenset(self.words)
-
-    def lookup(self, token: str) -> tuple[int, ...]:
-        hit = self._cache.get(token)
-        if hit is not None:
-            return hit
-        cats = list(self.words.get(token, ()))
-        for prefix, k in self.prefixes:
-            if token.startswith(prefix) and k not in cats:
-                cats.append(k)
-        result = tuple(cats)
-        if len(self._cache) < 500_000:
-            self._cache[token] = result
-        return result
 
     def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
         counts = [0.0] * len(self.names)
