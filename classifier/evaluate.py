@@ -18,12 +18,8 @@ import numpy as np
 from classifier.datasets import ARCHIVE_WARNINGS, frame_to_arrays, load_training_frame
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import rating_metrics, warning_metrics
+from classifier.modeling.model import median_level
 from classifier.output import atomic_writer
-
-
-def _levels_to_pred(levels: np.ndarray) -> np.ndarray:
-    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]
-    return (cum[:, 1:] >= 0.5).sum(axis=1)
 
 
 def predict_all(model: Any, texts: list[str], batch: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -95,7 +91,7 @@ def _block(
     out: dict[str, Any] = {}
     ok = ~np.isnan(y_rating)
     if ok.any():
-        out["rating"] = rating_metrics(y_rating[ok].astype(int), _levels_to_pred(levels[ok]), levels[ok], rounds=rounds)
+        out["rating"] = rating_metrics(y_rating[ok].astype(int), median_level(levels[ok]), levels[ok], rounds=rounds)
     out["warnings"] = warning_metrics(Y, P, thresholds, ids, rounds=rounds)
     arch = [k for k, w in enumerate(ids) if w in ARCHIVE_WARNINGS]
     out["archive_warnings"] = warning_metrics(Y[:, arch], P[:, arch], thresholds, [ids[k] for k in arch], rounds=rounds)
@@ -221,7 +217,7 @@ def _plots(out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P
     ok = ~np.isnan(y_rating)
     conf = np.zeros((4, 4), dtype=int)
     if ok.any():
-        for a, b in zip(y_rating[ok].astype(int), _levels_to_pred(levels[ok]), strict=True):
+        for a, b in zip(y_rating[ok].astype(int), median_level(levels[ok]), strict=True):
             conf[a, b] += 1
     fig, ax = plt.subplots(figsize=(5, 4.5))
     ax.imshow(conf, cmap="Blues")
@@ -241,7 +237,7 @@ def _plots(out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P
     ax.plot([0, 1], [0, 1], "k:", label="perfect")
     series = []
     if ok.any():
-        pred = _levels_to_pred(levels[ok])
+        pred = median_level(levels[ok])
         series.append(
             ("rating (top level)", levels[ok][np.arange(ok.sum()), pred], (pred == y_rating[ok]).astype(float))
         )

@@ -63,6 +63,26 @@ def pool_scores(scores: np.ndarray, topk: int = 3) -> np.ndarray:
     return np.append(feats, np.log1p(n))
 
 
+def rating_features(pooled: np.ndarray, n_heads: int) -> np.ndarray:
+    """Inputs of the ordinal rating model: the three rating heads' pools plus the passage count."""
+    return np.hstack([pooled_columns(pooled, h, n_heads)[:, :-1] for h in range(3)] + [pooled[:, -1:]])
+
+
+def level_probs(rating_model: OrdinalCumulativeClassifier, X: np.ndarray) -> np.ndarray:
+    """``(n, 4)`` level probabilities, columns in ``RATING_LEVELS`` order whatever classes were seen."""
+    probs = rating_model.predict_proba(X)
+    full = np.zeros((X.shape[0], len(RATING_LEVELS)))
+    for k, cls in enumerate(rating_model.classes_):
+        full[:, int(cls)] = probs[:, k]
+    return full
+
+
+def median_level(levels: np.ndarray) -> np.ndarray:
+    """Highest level whose cumulative probability P(>= level) is at least 0.5 (level 0 at least)."""
+    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]
+    return (cum[:, 1:] >= 0.5).sum(axis=1)
+
+
 def pooled_columns(pooled: np.ndarray, head: int, n_heads: int) -> np.ndarray:
     """The pooled features of one head (its four statistics plus the passage count)."""
     idx = [s * n_heads + head for s in range(len(POOL_STATS))] + [len(POOL_STATS) * n_heads]
@@ -462,11 +482,7 @@ class StoryModel(BaseEstimator):
     def learned_proba(self, pooled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Learned part only: rating levels ``(n, 4)`` and warnings ``(n, n_warnings)``."""
         n_heads = len(self.head_names)
-        rating_cols = np.hstack([pooled_columns(pooled, h, n_heads)[:, :-1] for h in range(3)] + [pooled[:, -1:]])
-        level = self.rating_model_.predict_proba(rating_cols)
-        full = np.zeros((pooled.shape[0], len(RATING_LEVELS)))
-        for k, cls in enumerate(self.rating_model_.classes_):
-            full[:, int(cls)] = level[:, k]
+        full = level_probs(self.rating_model_, rating_features(pooled, n_heads))
         warn = np.zeros((pooled.shape[0], len(self.warning_ids)))
         for j, wid in enumerate(self.warning_ids):
             model = self.warning_models_.get(wid)
@@ -506,11 +522,11 @@ class StoryModel(BaseEstimator):
         spans_all, scores, lexes, words = self.passage_scores(texts)
         levels, warn = self.learned_proba(self.pooled(scores))
         levels, warn, _ = self.combine_guidelines(levels, warn, lexes, words)
+        medians = median_level(levels)
         out = []
         for i, text in enumerate(texts):
             probs = {lvl: float(levels[i, k]) for k, lvl in enumerate(RATING_LEVELS)}
-            cum = np.cumsum(levels[i, ::-1])[::-1]  # P(>= level)
-            rating_idx = int(max(k for k in range(4) if k == 0 or cum[k] >= 0.5))
+            rating_idx = int(medians[i])
             rating = RATING_LEVELS[rating_idx]
             wprobs = {wid: float(warn[i, j]) for j, wid in enumerate(self.warning_ids)}
             predicted = [wid for wid in self.warning_ids if wprobs[wid] >= self.thresholds_.get(wid, 0.5)]

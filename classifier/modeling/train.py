@@ -22,7 +22,15 @@ from sklearn.linear_model import LogisticRegression
 from classifier.labels import RATING_LEVELS
 from classifier.metrics import best_f1_threshold, rating_metrics, warning_metrics
 from classifier.modeling.guidelines import load_guidelines
-from classifier.modeling.model import LinearHeads, StoryModel, pool_scores, pooled_columns
+from classifier.modeling.model import (
+    LinearHeads,
+    StoryModel,
+    level_probs,
+    median_level,
+    pool_scores,
+    pooled_columns,
+    rating_features,
+)
 from classifier.modeling.ordinal import OrdinalCumulativeClassifier
 
 Progress = Callable[[str], None]
@@ -194,7 +202,7 @@ def train_story_model(
 
     say("pooled models: cross-validation")
     n_heads = len(model.head_names)
-    rating_X = np.hstack([pooled_columns(P, h, n_heads)[:, :-1] for h in range(3)] + [P[:, -1:]])
+    rating_X = rating_features(P, n_heads)
     rating_y = _level_from_cum(L[:, :3])
     rating_oof = np.full((len(P), 4), np.nan)
     known_r = ~np.isnan(rating_y)
@@ -202,7 +210,7 @@ def train_story_model(
         tr = known_r & (story_folds != f)
         te = known_r & (story_folds == f)
         m = _rating_model().fit(rating_X[tr], rating_y[tr].astype(int))
-        rating_oof[te] = _full_levels(m, rating_X[te])
+        rating_oof[te] = level_probs(m, rating_X[te])
     warn_oof = np.full((len(P), len(warning_ids)), np.nan)
     for j, _wid in enumerate(warning_ids):
         y = L[:, 3 + j]
@@ -282,20 +290,6 @@ def _rating_model() -> OrdinalCumulativeClassifier:
 
 def _warning_model() -> LogisticRegression:
     return LogisticRegression(C=1.0, max_iter=2000)
-
-
-def _full_levels(m: OrdinalCumulativeClassifier, X: np.ndarray) -> np.ndarray:
-    probs = m.predict_proba(X)
-    full = np.zeros((X.shape[0], 4))
-    for k, cls in enumerate(m.classes_):
-        full[:, int(cls)] = probs[:, k]
-    return full
-
-
-def median_level(levels: np.ndarray) -> np.ndarray:
-    """Highest level whose cumulative probability P(>= level) is at least 0.5."""
-    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]
-    return np.maximum((cum[:, 1:] >= 0.5).sum(axis=1), 0)
 
 
 def _unit_report(T: np.ndarray, oof: np.ndarray, n_of: np.ndarray, names: list[str]) -> dict[str, Any]:
