@@ -378,13 +378,13 @@ def _progress(paths: list[str], label: str) -> Progress:
     """A progress line on a terminal; with an ETA when the number of stories is known up front."""
     if not _progress_wanted(paths):
         return Progress(False, label)
-    from classifier.readers import ReadError, expand_paths
+    from classifier.readers import ReadError, expand_paths, table_extension_kind
 
     total = 0
     for item in expand_paths(paths):
         if isinstance(item, ReadError):
             continue
-        if item == "-" or item.lower().endswith((".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".gz")):
+        if item == "-" or table_extension_kind(item):
             return Progress(True, label)  # rows in tables are not counted ahead
         total += 1
     return Progress(True, label, total)

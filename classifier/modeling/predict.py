@@ -169,12 +169,11 @@ def _drain_partition(entry: Any) -> Iterator[Any]:
 
 def partitions(paths: list[str], size: int) -> Iterator[list[str] | ReadError]:
     """Expanded inputs in groups of ``size`` files; each table file and each read error alone."""
-    from classifier.readers import expand_paths
+    from classifier.readers import expand_paths, table_extension_kind
 
     current: list[str] = []
-    table_ext = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".gz")
     for item in expand_paths(paths):
-        if isinstance(item, ReadError) or item.lower().endswith(table_ext):
+        if isinstance(item, ReadError) or table_extension_kind(item):
             if current:
                 yield current
                 current = []

@@ -29,6 +29,7 @@ __all__ = [
     "read_bytes",
     "read_path",
     "read_text",
+    "table_extension_kind",
 ]
 
 #: Values accepted by ``--input-format``.
@@ -132,22 +133,36 @@ def _read_bytes_from(path: str, max_size: int) -> bytes:
         raise ReadError(path, exc.strerror or str(exc)) from None
 
 
+#: Table file extensions (a trailing ``.gz`` is looked through) and the kind each is read as.
+TABLE_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+}
+
+
+def table_extension_kind(path: str) -> str | None:
+    """The table kind a path's extension names (``rows.jsonl.gz`` → ``jsonl``), else None."""
+    low = path.lower()
+    return TABLE_EXTENSIONS.get(Path(low[:-3] if low.endswith(".gz") else low).suffix)
+
+
 def _kind_of(data: bytes, path: str, forced: str) -> str:
     if forced != "auto":
         return forced
-    ext = Path(path).suffix.lower() if path != "-" else ""
+    ext_kind = table_extension_kind(path) if path != "-" else None
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
         return "epub"
     if data.startswith(b"PAR1"):
         return "parquet"
-    if ext in (".csv",):
-        return "csv"
-    if ext in (".tsv", ".tab"):
-        return "tsv"
-    if ext in (".jsonl", ".ndjson"):
-        return "jsonl"
+    if ext_kind in ("csv", "tsv", "jsonl"):
+        return ext_kind
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if ext == ".json" or head.startswith(b"["):
+    if ext_kind == "json" or head.startswith(b"["):
         if head.startswith(b"[") or head.startswith(b"{"):
             return "json" if head.startswith(b"[") or _single_json(data) else "jsonl"
     if head.startswith(b"{"):
@@ -251,18 +266,14 @@ def _table_kind(path: str, options: ReadOptions) -> str | None:
         return options.input_format
     if options.input_format != "auto":
         return None
-    low = path.lower()
-    base = low[:-3] if low.endswith(".gz") else low
-    ext = Path(base).suffix
-    if ext in (".csv", ".tsv", ".tab", ".jsonl", ".ndjson"):
+    kind = table_extension_kind(path)
+    if kind in ("csv", "tsv", "jsonl"):
         try:
             size = os.path.getsize(path)
         except OSError:
             return None  # let the ordinary path report it
-        if size == 0:
-            return None
-        return {".csv": "csv", ".tsv": "tsv", ".tab": "tsv"}.get(ext, "jsonl")
-    if ext == ".parquet":
+        return kind if size else None
+    if kind == "parquet":
         try:
             with open(path, "rb") as fh:
                 return "parquet" if fh.read(4) == b"PAR1" else None
