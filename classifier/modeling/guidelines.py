@@ -19,43 +19,62 @@ def load_guidelines() -> dict[str, Any]:
     return dict(json.loads(resources.files("classifier").joinpath("data/guidelines.json").read_text(encoding="utf-8")))
 
 
-def signals(lex_log: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]) -> dict[str, float]:
-    """Story-level signals (per 1,000 words) from per-passage log1p lexicon densities."""
+def _signal_weights(categories: list[str], cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+    """Per signal, its weight on each lexicon category."""
     index = {c: k for k, c in enumerate(categories)}
-    if lex_log.shape[0] == 0:
-        return dict.fromkeys(cfg["signals"], 0.0)
-    dens = np.expm1(lex_log[:, : len(categories)].astype(float))
-    words = np.asarray(words, dtype=float)
-    floor = float(cfg.get("min_passage_words", 80))
-    counts = dens * words[:, None] / 1000.0
-    # A density needs enough text behind it: short texts (summaries, one-liners) are
-    # measured as if they were ``min_passage_words`` long, so one word cannot fire a rule.
-    story = counts.sum(axis=0) * 1000.0 / max(float(words.sum()), floor)
-    dens = counts * 1000.0 / np.maximum(words, floor)[:, None]
-    eligible = np.ones_like(words, dtype=bool)
-    out: dict[str, float] = {}
+    out: dict[str, np.ndarray] = {}
     for name, spec in cfg["signals"].items():
         weights = np.zeros(len(categories))
         for cat, w in spec["terms"].items():
             if cat in index:
                 weights[index[cat]] = w
-        if spec.get("scope") == "story":
-            out[name] = float(story @ weights)
-        else:
-            out[name] = float((dens[eligible] @ weights).max())
+        out[name] = weights
     return out
+
+
+def _counts(lex_log: np.ndarray, words: np.ndarray, categories: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-passage lexicon counts (from log1p densities per 1,000 words) and word counts."""
+    words = np.asarray(words, dtype=float)
+    dens = np.expm1(lex_log[:, : len(categories)].astype(float))
+    return dens * words[:, None] / 1000.0, words
+
+
+def _floor(cfg: dict[str, Any]) -> float:
+    # A density needs enough text behind it: short texts (summaries, one-liners) are
+    # measured as if they were ``min_passage_words`` long, so one word cannot fire a rule.
+    return float(cfg.get("min_passage_words", 80))
+
+
+def signals(lex_log: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]) -> dict[str, float]:
+    """Story-level signals (per 1,000 words) from per-passage log1p lexicon densities."""
+    if lex_log.shape[0] == 0:
+        return dict.fromkeys(cfg["signals"], 0.0)
+    counts, words = _counts(lex_log, words, categories)
+    story = counts.sum(axis=0) * 1000.0 / max(float(words.sum()), _floor(cfg))
+    dens = counts * 1000.0 / np.maximum(words, _floor(cfg))[:, None]
+    out: dict[str, float] = {}
+    for name, weights in _signal_weights(categories, cfg).items():
+        scope_story = cfg["signals"][name].get("scope") == "story"
+        out[name] = float(story @ weights) if scope_story else float((dens @ weights).max())
+    return out
+
+
+def _noisy_or(sig: dict[str, Any], cfg: dict[str, Any], shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Every rule's sigmoid, combined per label by noisy-OR; signals may be scalars or arrays."""
+    keep: dict[str, np.ndarray] = {}
+    for rule in cfg["rules"]:
+        x = np.asarray(sig.get(rule["signal"], 0.0), dtype=float)
+        p = 1.0 / (1.0 + np.exp(-np.clip((x - rule["midpoint"]) / rule["width"], -30, 30)))
+        # Rescaled so that no evidence at all gives exactly 0, not the sigmoid's tail.
+        p0 = _sigmoid(-rule["midpoint"] / rule["width"])
+        p = np.maximum(0.0, (p - p0) / (1.0 - p0))
+        keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], np.zeros(shape))) * (1.0 - p)
+    return keep
 
 
 def rule_probs(sig: dict[str, float], cfg: dict[str, Any]) -> dict[str, float]:
     """Noisy-OR of every rule's sigmoid per label."""
-    keep: dict[str, float] = {}
-    for rule in cfg["rules"]:
-        p = _sigmoid((sig.get(rule["signal"], 0.0) - rule["midpoint"]) / rule["width"])
-        # Rescaled so that no evidence at all gives exactly 0, not the sigmoid's tail.
-        p0 = _sigmoid(-rule["midpoint"] / rule["width"])
-        p = max(0.0, (p - p0) / (1.0 - p0))
-        keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], 0.0)) * (1.0 - p)
-    return keep
+    return {label: float(p) for label, p in _noisy_or(sig, cfg, ()).items()}
 
 
 def passage_rule_matrix(
@@ -65,26 +84,10 @@ def passage_rule_matrix(
     n = lex_log.shape[0]
     if n == 0:
         return {}
-    index = {c: k for k, c in enumerate(categories)}
-    dens = np.expm1(lex_log[:, : len(categories)].astype(float))
-    words = np.asarray(words, dtype=float)
-    floor = float(cfg.get("min_passage_words", 80))
-    dens = dens * words[:, None] / np.maximum(words, floor)[:, None]
-    sig: dict[str, np.ndarray] = {}
-    for name, spec in cfg["signals"].items():
-        weights = np.zeros(len(categories))
-        for cat, w in spec["terms"].items():
-            if cat in index:
-                weights[index[cat]] = w
-        sig[name] = dens @ weights
-    keep: dict[str, np.ndarray] = {}
-    for rule in cfg["rules"]:
-        x = sig.get(rule["signal"], np.zeros(n))
-        p = 1.0 / (1.0 + np.exp(-np.clip((x - rule["midpoint"]) / rule["width"], -30, 30)))
-        p0 = _sigmoid(-rule["midpoint"] / rule["width"])
-        p = np.maximum(0.0, (p - p0) / (1.0 - p0))
-        keep[rule["label"]] = 1.0 - (1.0 - keep.get(rule["label"], np.zeros(n))) * (1.0 - p)
-    return keep
+    counts, words = _counts(lex_log, words, categories)
+    dens = counts * 1000.0 / np.maximum(words, _floor(cfg))[:, None]
+    sig = {name: dens @ weights for name, weights in _signal_weights(categories, cfg).items()}
+    return _noisy_or(sig, cfg, (n,))
 
 
 def _sigmoid(x: float) -> float:
