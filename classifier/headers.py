@@ -482,18 +482,7 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
         fl = parse_field_line(s)
         if fl:
             key, label, value = fl
-            j = i + 1
-            if key in _MULTILINE:
-                while (
-                    j < n
-                    and lines[j][1].strip()
-                    and not parse_field_line(lines[j][1])
-                    and not is_separator(lines[j][1])
-                ):
-                    if key == "warnings" and len(lines[j][1].split()) > 12:
-                        break
-                    value += "\n" + lines[j][1].strip()
-                    j += 1
+            value, j = _continue_value(lines, i + 1, key, value)
             title = _take_field(key, label, value, title, declared, taxonomy, ctx, diags, labels_seen)
             seen_header = True
             i = j
@@ -714,28 +703,36 @@ def _assemble_body(body_lines: list[tuple[int, str]]) -> tuple[str, list[Chapter
     return body, chapters
 
 
+def _continue_value(lines: list[tuple[int, str]], j: int, key: str, value: str) -> tuple[str, int]:
+    """Append the continuation lines of a multi-line field; return the value and the next line."""
+    if key not in _MULTILINE:
+        return value, j
+    while (
+        j < len(lines) and lines[j][1].strip() and not parse_field_line(lines[j][1]) and not is_separator(lines[j][1])
+    ):
+        if key == "warnings" and len(lines[j][1].split()) > 12:
+            break
+        value += "\n" + lines[j][1].strip()
+        j += 1
+    return value, j
+
+
 def _reparse_fanficfare(
     header_lines: list[tuple[int, str]], taxonomy: Taxonomy, ao3: bool
 ) -> tuple[Declared, str | None]:
+    """The header again, with FanFicFare's conventions, cut into fields exactly as the first pass did."""
     declared = Declared()
     title: str | None = None
     ctx = HeaderContext(fanficfare=True, ao3_source=ao3, where="FanFicFare title page")
+    unused_diags: list[str] = []
+    unused_labels: set[str] = set()
     k = 0
     while k < len(header_lines):
-        s = header_lines[k][1].strip()
-        fl = parse_field_line(s)
+        fl = parse_field_line(header_lines[k][1].strip())
         if not fl:
             k += 1
             continue
         key, label, value = fl
-        j = k + 1
-        if key in _MULTILINE:
-            while j < len(header_lines) and header_lines[j][1].strip() and not parse_field_line(header_lines[j][1]):
-                value += "\n" + header_lines[j][1].strip()
-                j += 1
-        if key == "title":
-            title = value
-        elif key != "author":
-            apply_field(declared, key, label, value, taxonomy, ctx)
-        k = j
+        value, k = _continue_value(header_lines, k + 1, key, value)
+        title = _take_field(key, label, value, title, declared, taxonomy, ctx, unused_diags, unused_labels)
     return declared, title
