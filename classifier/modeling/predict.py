@@ -24,8 +24,24 @@ def _init_worker(model: Any) -> None:
     _WORKER_MODEL = model
 
 
+def _predict(model: Any, texts: list[str], explain: int) -> list[dict[str, Any]]:
+    return [p.to_dict() for p in model.predict(texts, explain=explain)] if texts else []
+
+
 def _predict_batch(texts: list[str], explain: int) -> list[dict[str, Any]]:
-    return [p.to_dict() for p in _WORKER_MODEL.predict(texts, explain=explain)]
+    return _predict(_WORKER_MODEL, texts, explain)
+
+
+def _fork_pool(model: Any, jobs: int) -> ProcessPoolExecutor:
+    """Worker processes that hold the model (inherited by fork where the platform has it)."""
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,))
+
+
+def _merge(batch: list[Story | ReadError], preds: Iterator[dict[str, Any]]) -> Iterator[Any]:
+    """Pair each story of a batch with its prediction; read errors pass through in place."""
+    for item in batch:
+        yield item if isinstance(item, ReadError) else (item, next(preds))
 
 
 def default_jobs() -> int:
@@ -47,15 +63,10 @@ def score_stream(
     """Yield ``(story, prediction dict)`` in input order; read errors pass through in place."""
     if jobs <= 1:
         for batch in _batches(items, batch_size):
-            stories = [s for s in batch if isinstance(s, Story)]
-            preds = iter(
-                [p.to_dict() for p in model.predict([s.body for s in stories], explain=explain)] if stories else []
-            )
-            for item in batch:
-                yield item if isinstance(item, ReadError) else (item, next(preds))
+            texts = [s.body for s in batch if isinstance(s, Story)]
+            yield from _merge(batch, iter(_predict(model, texts, explain)))
         return
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,))
+    pool = _fork_pool(model, jobs)
     try:
         pending: deque[tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]] = deque()
         for batch in _batches(items, batch_size):
@@ -73,9 +84,7 @@ def score_stream(
 
 def _drain(entry: tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]) -> Iterator[Any]:
     batch, fut = entry
-    preds = iter(fut.result() if fut is not None else [])
-    for item in batch:
-        yield item if isinstance(item, ReadError) else (item, next(preds))
+    yield from _merge(batch, iter(fut.result() if fut is not None else []))
 
 
 def _batches(items: Iterable[Story | ReadError], size: int) -> Iterator[list[Story | ReadError]]:
@@ -143,20 +152,33 @@ def score_dask(
     try:
         remote_model = client.scatter(model, broadcast=True)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        pending: deque[Any] = deque()
-        for part in partitions(paths, partition_size):
-            if isinstance(part, ReadError):
-                pending.append(part)
-            else:
-                pending.append(client.submit(_score_partition, part, remote_model, options, explain, pure=False))
-            while sum(1 for p in pending if not isinstance(p, ReadError)) > 2 * workers:
-                yield from _drain_partition(pending.popleft())
-        while pending:
-            yield from _drain_partition(pending.popleft())
+        tasks = (
+            part
+            if isinstance(part, ReadError)
+            else client.submit(_score_partition, part, remote_model, options, explain, pure=False)
+            for part in partitions(paths, partition_size)
+        )
+        yield from _in_order(tasks, 2 * workers)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _in_order(tasks: Iterable[Any], limit: int) -> Iterator[Any]:
+    """Results of partition tasks (futures, or read errors in place) in submission order,
+    with at most ``limit`` futures in flight."""
+    pending: deque[Any] = deque()
+    in_flight = 0
+    for task in tasks:
+        pending.append(task)
+        in_flight += not isinstance(task, ReadError)
+        while in_flight > limit:
+            entry = pending.popleft()
+            in_flight -= not isinstance(entry, ReadError)
+            yield from _drain_partition(entry)
+    while pending:
+        yield from _drain_partition(pending.popleft())
 
 
 def _drain_partition(entry: Any) -> Iterator[Any]:
@@ -201,17 +223,12 @@ def score_paths_parallel(
     Reading in the workers keeps the parent free to write, so more cores scale better than
     shipping parsed bodies out of one reader.
     """
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker, initargs=(model,))
+    pool = _fork_pool(model, jobs)
     try:
-        pending: deque[Any] = deque()
-        for part in partitions(paths, partition_size):
-            pending.append(
-                part if isinstance(part, ReadError) else pool.submit(_score_partition_local, part, options, explain)
-            )
-            while sum(1 for p in pending if not isinstance(p, ReadError)) > 2 * jobs:
-                yield from _drain_partition(pending.popleft())
-        while pending:
-            yield from _drain_partition(pending.popleft())
+        tasks = (
+            part if isinstance(part, ReadError) else pool.submit(_score_partition_local, part, options, explain)
+            for part in partitions(paths, partition_size)
+        )
+        yield from _in_order(tasks, 2 * jobs)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
