@@ -226,6 +226,43 @@ def _scored(
     return score_stream(items, model, explain=explain, jobs=n_jobs), appending
 
 
+class Batch:
+    """One command's pass over its inputs: read errors reported, progress ticked, Ctrl-C handled."""
+
+    def __init__(self, progress: Progress | None = None) -> None:
+        self.progress = progress or Progress(False, "")
+        self.failed = 0
+        self.done = 0
+
+    def good(self, items: Any) -> Any:
+        """The items that are not read errors; each error is one line on stderr."""
+        from classifier.readers import ReadError
+
+        for item in items:
+            if isinstance(item, ReadError):
+                self.failed += 1
+                error(str(item))
+                continue
+            yield item
+            self.done += 1
+            self.progress.tick()
+
+    @contextlib.contextmanager
+    def running(self, sink: Any = None) -> Any:
+        """Close the sink and progress line at the end; on Ctrl-C keep what is written, exit 130."""
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self.progress.close()
+            if sink is not None:
+                sink.close()
+            error(f"interrupted after {self.done} stories; results so far are written")
+            raise typer.Exit(130) from None
+        self.progress.close()
+        if sink is not None:
+            sink.close()
+
+
 ResumeOpt = Annotated[
     bool,
     typer.Option("--resume", help="Skip stories already in --output (JSONL/CSV) and append the rest."),
@@ -281,27 +318,18 @@ def headers(
     Example: ficrate headers data/examples --format jsonl
     """
     from classifier.output import RecordSink
-    from classifier.readers import ReadError, iter_stories
+    from classifier.readers import iter_stories
 
     options = _read_options(**_reading(locals()))
-    failed = 0
+    batch = Batch()
     with _open_output(output, stream=fmt.value in ("jsonl", "csv")) as out:
         sink = RecordSink(fmt.value, out, HEADERS_COLUMNS)
-        try:
-            for item in iter_stories(paths, options):
-                if isinstance(item, ReadError):
-                    failed += 1
-                    error(str(item))
-                    continue
-                rec = item.to_record(include_body=include_body)
+        with batch.running(sink):
+            for story in batch.good(iter_stories(paths, options)):
+                rec = story.to_record(include_body=include_body)
                 sink.write(rec, table_row=_headers_row(rec))
-        except KeyboardInterrupt:
-            sink.close()
-            error(f"interrupted after {sink.count} stories")
-            raise typer.Exit(130) from None
-        sink.close()
-    if failed:
-        error(f"{failed} input(s) could not be read; {sink.count} stories read")
+    if batch.failed:
+        error(f"{batch.failed} input(s) could not be read; {sink.count} stories read")
         raise typer.Exit(EXIT_ERRORS)
 
 
@@ -471,12 +499,10 @@ def score(
     """
     from classifier.modeling.predict import default_jobs, score_record
     from classifier.output import RecordSink
-    from classifier.readers import ReadError
 
     options = _read_options(**_reading(locals()))
     story_model, _card = _load_model(model, debug)
     n_jobs = jobs or default_jobs()
-    failed = 0
     progress = _progress(paths, "scoring")
     scored, appending = _scored(
         paths,
@@ -491,26 +517,15 @@ def score(
         resume=resume,
     )
     stream = fmt.value in ("jsonl", "csv")
+    batch = Batch(progress)
     with _open_output(output, stream=stream, append=appending) as out:
         sink = RecordSink(fmt.value, out, SCORE_COLUMNS, csv_header=not appending)
-        try:
-            for item in scored:
-                if isinstance(item, ReadError):
-                    failed += 1
-                    error(str(item))
-                    continue
+        with batch.running(sink):
+            for item in batch.good(scored):
                 rec = score_record(*item)
                 sink.write(rec, table_row=_score_row(rec), csv_row=score_csv_row(rec))
-                progress.tick()
-        except KeyboardInterrupt:
-            progress.close()
-            sink.close()
-            error(f"interrupted after {sink.count} stories; results so far are written")
-            raise typer.Exit(130) from None
-        progress.close()
-        sink.close()
-    if failed:
-        error(f"{failed} input(s) could not be read; {sink.count} stories scored")
+    if batch.failed:
+        error(f"{batch.failed} input(s) could not be read; {sink.count} stories scored")
         raise typer.Exit(EXIT_ERRORS)
 
 
@@ -793,7 +808,6 @@ def audit(
     from classifier.audit import AuditPolicy, audit_story, fails, parse_fail_on
     from classifier.modeling.predict import score_record
     from classifier.output import RecordSink
-    from classifier.readers import ReadError
 
     try:
         fail_kinds = parse_fail_on(fail_on)
@@ -819,11 +833,10 @@ def audit(
         from classifier.report import ReportBuilder
 
         builder = ReportBuilder(limit=report_limit, scale=scale.value)
-    failed = 0
     failing = 0
     table_rows: list[tuple[float, dict[str, str]]] = []
     parquet_rows: list[dict[str, Any]] = []
-    progress = _progress(paths, "auditing")
+    batch = Batch(_progress(paths, "auditing"))
     stream_fmt = fmt.value if fmt in (AuditFormat.json, AuditFormat.jsonl, AuditFormat.csv) else "none"
     scored, appending = _scored(
         paths,
@@ -841,13 +854,8 @@ def audit(
         output if stream_fmt != "none" else None, stream=stream_fmt in ("jsonl", "csv"), append=appending
     ) as out:
         sink = RecordSink(stream_fmt, out, csv_header=not appending) if stream_fmt != "none" else None
-        try:
-            for item in scored:
-                if isinstance(item, ReadError):
-                    failed += 1
-                    error(str(item))
-                    continue
-                story, prediction = item
+        with batch.running(sink):
+            for story, prediction in batch.good(scored):
                 rec = score_record(story, prediction)
                 rec["audit"] = audit_story(story, prediction, story_model.thresholds_, policy)
                 failing += fails(rec["audit"], fail_kinds)
@@ -859,16 +867,6 @@ def audit(
                     parquet_rows.append(audit_csv_row(rec))
                 if builder is not None:
                     builder.add(rec)
-                progress.tick()
-        except KeyboardInterrupt:
-            progress.close()
-            if sink is not None:
-                sink.close()
-            error("interrupted; results so far are written")
-            raise typer.Exit(130) from None
-        progress.close()
-        if sink is not None:
-            sink.close()
     if fmt == AuditFormat.table:
         from classifier.output import render_table
 
@@ -887,8 +885,8 @@ def audit(
 
         with atomic_writer(report) as fh:
             fh.write(builder.render())
-    if failed:
-        error(f"{failed} input(s) could not be read; the rest were audited")
+    if batch.failed:
+        error(f"{batch.failed} input(s) could not be read; the rest were audited")
         raise typer.Exit(EXIT_ERRORS)
     if failing:
         raise typer.Exit(EXIT_FINDINGS)
