@@ -206,10 +206,11 @@ def parse_field_line(line: str) -> tuple[str, str, str] | None:
     return None
 
 
-def looks_like_unknown_field(line: str) -> bool:
+def unknown_field(line: str) -> re.Match[str] | None:
     """``Some Label: value`` with an unknown but label-like name (accepted inside a header)."""
     m = _FIELD_RE.match(line.strip())
-    return bool(m and m.group("value") and len(m.group("label").split()) <= 3 and m.group("label")[0].isupper())
+    ok = m and m.group("value") and len(m.group("label").split()) <= 3 and m.group("label")[0].isupper()
+    return m if ok else None
 
 
 _FFN_RATED_RE = re.compile(r"^\s*(?:rated\s*:\s*)?fiction\s+(?P<rating>K\+|K|T|MA|M)\b(?P<rest>.*)$", re.I)
@@ -488,7 +489,7 @@ def parse_text(text: str, taxonomy: Taxonomy, *, max_header_lines: int = 200) ->
             i = j
             body_start_line = i
             continue
-        unknown = _FIELD_RE.match(s) if seen_header and looks_like_unknown_field(s) else None
+        unknown = unknown_field(s) if seen_header else None
         if unknown:
             name = unknown.group("label").strip()
             diags.append(f"unrecognized header field {name[:40]!r} in top header")
