@@ -18,27 +18,22 @@ import numpy as np
 from classifier.datasets import ARCHIVE_WARNINGS, frame_to_arrays, load_training_frame
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import rating_metrics, warning_metrics
-from classifier.modeling.model import median_level
+from classifier.modeling.model import RATING_HEADS, levels_from_cumulative, median_level
 from classifier.output import atomic_writer
 
 
 def predict_all(model: Any, texts: list[str], batch: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Full-model level and warning probabilities, plus the lexicon-rule-only ones."""
-    from classifier.modeling.guidelines import rule_probs
-    from classifier.modeling.model import RATING_HEADS
-
     levels, warns, rule_levels, rule_warns = [], [], [], []
     for i in range(0, len(texts), batch):
         chunk = texts[i : i + batch]
         _spans, scores, lexes, words = model.passage_scores(chunk)
         lv, wn = model.learned_proba(model.pooled(scores))
-        lv, wn, sigs = model.combine_guidelines(lv, wn, lexes, words)
+        lv, wn, story_rules = model.combine_guidelines(lv, wn, lexes, words)
         levels.append(lv)
         warns.append(wn)
-        for sig in sigs:
-            rules = rule_probs(sig, model.guidelines_)
-            cum = np.minimum.accumulate(np.array([rules.get(h, 0.0) for h in RATING_HEADS]))
-            rule_levels.append([1 - cum[0], cum[0] - cum[1], cum[1] - cum[2], cum[2]])
+        for rules in story_rules:
+            rule_levels.append(levels_from_cumulative(np.array([rules.get(h, 0.0) for h in RATING_HEADS])))
             rule_warns.append([rules.get(w, 0.0) for w in model.warning_ids])
     n_w = len(model.warning_ids)
     if not levels:

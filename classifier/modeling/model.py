@@ -77,6 +77,12 @@ def level_probs(rating_model: OrdinalCumulativeClassifier, X: np.ndarray) -> np.
     return full
 
 
+def levels_from_cumulative(cum: np.ndarray) -> list[float]:
+    """Level probabilities from P(>= teen), P(>= mature), P(>= explicit), made non-increasing first."""
+    c = np.minimum.accumulate(np.asarray(cum, dtype=float))
+    return [1 - c[0], c[0] - c[1], c[1] - c[2], c[2]]
+
+
 def median_level(levels: np.ndarray) -> np.ndarray:
     """Highest level whose cumulative probability P(>= level) is at least 0.5 (level 0 at least)."""
     cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]
@@ -495,24 +501,26 @@ class StoryModel(BaseEstimator):
     def combine_guidelines(
         self, levels: np.ndarray, warn: np.ndarray, lexes: list[np.ndarray], words: list[np.ndarray]
     ) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]]]:
-        """Raise the learned probabilities with on-page evidence (noisy-OR); see guidelines.json."""
+        """Raise the learned probabilities with on-page evidence (noisy-OR); see guidelines.json.
+
+        Also returns each story's rule probabilities on their own (the lexicon-rule baseline).
+        """
         levels = levels.copy()
         warn = warn.copy()
-        sigs = []
+        all_rules = []
         factor = float(self.guidelines_.get("quiet_text", {}).get("factor", 1.0))
         for i in range(levels.shape[0]):
             sig = signals(lexes[i], words[i], self.categories_, self.guidelines_)
-            sigs.append(sig)
             rules = rule_probs(sig, self.guidelines_)
+            all_rules.append(rules)
             cum = np.cumsum(levels[i, ::-1])[::-1][1:]  # P(>= teen), P(>= mature), P(>= explicit)
             if is_quiet(sig, float(words[i].sum()), self.guidelines_):
                 cum = cum * factor
             cum = np.array([combine(float(cum[k]), rules.get(head, 0.0)) for k, head in enumerate(RATING_HEADS)])
-            cum = np.minimum.accumulate(cum)
-            levels[i] = [1 - cum[0], cum[0] - cum[1], cum[1] - cum[2], cum[2]]
+            levels[i] = levels_from_cumulative(cum)
             for j, wid in enumerate(self.warning_ids):
                 warn[i, j] = combine(float(warn[i, j]), rules.get(wid, 0.0))
-        return np.clip(levels, 0.0, 1.0), warn, sigs
+        return np.clip(levels, 0.0, 1.0), warn, all_rules
 
     def predict(self, texts: list[str], *, explain: int = 3) -> list[Prediction]:
         """Predictions with up to ``explain`` evidence passages per predicted label."""
