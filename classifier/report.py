@@ -254,9 +254,9 @@ class ReportBuilder:
 
 def highlight(snippet: str, label: str | None) -> str:
     """Escape ``snippet`` and mark the lexicon words that bear on ``label``."""
-    from classifier.modeling.model import _wanted_words
+    from classifier.modeling.model import evidence_words
 
-    wanted = _wanted_words(label or "rating")
+    wanted = evidence_words(label or "rating")
     if not wanted:
         return _esc(snippet)
     out = []

@@ -171,7 +171,7 @@ _WORD_RE = re.compile(r"[^\W_]+(?:['\-][^\W_]+)*")
 
 
 @lru_cache(maxsize=64)
-def _wanted_words(label: str) -> frozenset[str]:
+def evidence_words(label: str) -> frozenset[str]:
     """Lexicon words (exact forms) that bear on ``label``."""
     from classifier.features import load_lexicon
 
@@ -184,7 +184,7 @@ def _wanted_words(label: str) -> frozenset[str]:
 def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
     """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
     passage = text[start:end]
-    wanted = _wanted_words(label)
+    wanted = evidence_words(label)
     hits = [m.start() for m in _WORD_RE.finditer(passage.lower()) if m.group() in wanted]
     if not hits:
         return snippet(passage, 0, len(passage), limit)
