@@ -251,9 +251,9 @@ def cross_validated_audit(frame: Any, taxonomy: Any, *, folds: int = 5, seed: in
     from classifier.modeling.train import stratified_group_folds, train_story_model
 
     texts, Y, groups, weights = frame_to_arrays(frame, taxonomy.warning_ids)
-    from classifier.modeling.train import _strata
+    from classifier.modeling.train import fold_strata
 
-    fold_of = stratified_group_folds(groups, _strata(Y), folds, seed)
+    fold_of = stratified_group_folds(groups, fold_strata(Y), folds, seed)
     levels = np.full((len(texts), 4), np.nan)
     warns = np.full((len(texts), len(taxonomy.warning_ids)), np.nan)
     sources = frame["source"].astype(str).to_numpy()

@@ -59,7 +59,8 @@ def stratified_group_folds(groups: np.ndarray, strata: np.ndarray, n_folds: int,
     return group_fold[inverse]
 
 
-def _strata(Y: np.ndarray) -> np.ndarray:
+def fold_strata(Y: np.ndarray) -> np.ndarray:
+    """Stratum per row for fold assignment: the rating plus the rarest positive warning."""
     # Rating plus the rarest positive warning: rare labels land in every fold.
     pos = np.nan_to_num(Y[:, 1:], nan=0.0)
     rarity = pos.sum(axis=0)
@@ -168,7 +169,7 @@ def train_story_model(
     w_unit = weights[unit_doc] / np.sqrt(n_of)
 
     blocked = model.blocked_columns(featurizer)
-    fold_doc = stratified_group_folds(groups, _strata(Y), folds, seed)
+    fold_doc = stratified_group_folds(groups, fold_strata(Y), folds, seed)
     fold_unit = fold_doc[unit_doc]
     oof = np.zeros((X.shape[0], T_unit.shape[1]))
     for f in range(folds):
