@@ -730,10 +730,7 @@ def audit_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _audit_row(rec: dict[str, Any], scale: str) -> dict[str, str]:
-    from classifier.labels import load_taxonomy
-
-    tax = load_taxonomy()
+def _audit_row(rec: dict[str, Any], scale: str, tax: Any) -> dict[str, str]:
     declared = rec["declared"]["rating"]
     pred = rec["prediction"]
     findings = "; ".join(
@@ -827,12 +824,13 @@ def audit(
         ffn_m_covers_explicit=ffn_m_covers_explicit,
         scale=scale.value,
         fail_on=fail_kinds,
+        taxonomy=options.get_taxonomy(),
     )
     builder = None
     if report is not None:
         from classifier.report import ReportBuilder
 
-        builder = ReportBuilder(limit=report_limit, scale=scale.value)
+        builder = ReportBuilder(limit=report_limit, scale=scale.value, taxonomy=options.get_taxonomy())
     failing = 0
     table_rows: list[tuple[float, dict[str, str]]] = []
     parquet_rows: list[dict[str, Any]] = []
@@ -862,7 +860,7 @@ def audit(
                 if sink is not None:
                     sink.write(rec, csv_row=audit_csv_row(rec))
                 elif fmt == AuditFormat.table:
-                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value)))
+                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value, options.get_taxonomy())))
                 else:
                     parquet_rows.append(audit_csv_row(rec))
                 if builder is not None:
