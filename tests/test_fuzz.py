@@ -3,8 +3,8 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from classifier.headers import parse_text
 from classifier.readers import ReadError, ReadOptions, read_bytes, read_text
+from classifier.readers.text import read_plain_text
 
 HEADERISH = st.sampled_from(
     [
@@ -45,8 +45,8 @@ TEXTY = st.lists(st.one_of(HEADERISH, st.text(max_size=40)), max_size=40).map(""
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TEXTY)
-def test_parse_text_never_raises(taxonomy, text):
-    parsed = parse_text(text, taxonomy)
+def test_read_plain_text_never_raises(taxonomy, text):
+    parsed = read_plain_text(text, taxonomy)
     assert isinstance(parsed.body, str)
     for c in parsed.chapters:
         assert 0 <= c.start <= c.end <= len(parsed.body)

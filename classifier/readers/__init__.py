@@ -188,18 +188,9 @@ def read_bytes(data: bytes, path: str, options: ReadOptions | None = None) -> It
         yield from read_table(data, kind, name, taxonomy, options.table)
         return
     if kind == "epub":
-        from classifier.readers.epub import epub_to_html
-        from classifier.readers.html import read_html
+        from classifier.readers.epub import read_epub
 
-        markup = epub_to_html(data, name)
-        story = Story(id=_default_id(path), path=name, format="epub")
-        read_html(markup, story, taxonomy)
-        story.format = {
-            "ao3-download-html": "ao3-epub",
-            "ao3-html": "ao3-epub",
-            "fanficfare-html": "fanficfare-epub",
-        }.get(story.format, "epub")
-        yield _finish(story, name)
+        yield _finish(read_epub(data, taxonomy, id=_default_id(path), path=name), name)
         return
     from classifier.readers.decode import decode_bytes
 
@@ -219,28 +210,18 @@ def read_text(
 ) -> Story:
     """Read a story from already-decoded text (plain text, markdown or HTML)."""
     from classifier.readers.html import looks_like_html, read_html
+    from classifier.readers.text import read_plain_text
 
-    options = options or ReadOptions()
-    taxonomy = options.get_taxonomy()
+    taxonomy = (options or ReadOptions()).get_taxonomy()
     name = "<stdin>" if path == "-" else path
-    story = Story(id=_default_id(path), path=name, format="txt")
-    if encoding and encoding != "utf-8":
-        story.note(f"decoded as {encoding}")
     if kind == "html" or (kind == "text" and looks_like_html(text)):
-        read_html(text, story, taxonomy)
-        return story
-    from classifier.headers import parse_text
-
-    parsed = parse_text(text, taxonomy)
-    ext = Path(path).suffix.lower()
-    story.format = {"fanficfare": "fanficfare-txt", "ffn": "ffn-txt"}.get(
-        parsed.kind, "markdown" if ext in (".md", ".markdown") else "txt"
-    )
-    story.title = parsed.title
-    story.declared = parsed.declared
-    story.body = parsed.body
-    story.chapters = parsed.chapters
-    story.diagnostics.extend(parsed.diagnostics)
+        story = read_html(text, taxonomy, id=_default_id(path), path=name)
+    else:
+        story = read_plain_text(text, taxonomy, id=_default_id(path), path=name)
+        if story.format == "txt" and Path(path).suffix.lower() in (".md", ".markdown"):
+            story.format = "markdown"
+    if encoding and encoding != "utf-8":
+        story.diagnostics.insert(0, f"decoded as {encoding}")
     return story
 
 

@@ -11,7 +11,9 @@ import posixpath
 import re
 import zipfile
 
+from classifier.labels import Taxonomy
 from classifier.readers.errors import ReadError
+from classifier.story import Story
 
 #: Default cap on the total uncompressed size of an EPUB's members.
 MAX_EPUB_EXPANDED = 200 * 1024 * 1024
@@ -21,6 +23,19 @@ _MAX_RATIO = 200
 def _safe_member(name: str) -> bool:
     norm = posixpath.normpath(name)
     return not (norm.startswith("../") or norm == ".." or norm.startswith("/") or re.match(r"^[A-Za-z]:", norm))
+
+
+#: Formats of EPUBs by the kind of HTML inside.
+_FORMATS = {"ao3-download-html": "ao3-epub", "ao3-html": "ao3-epub", "fanficfare-html": "fanficfare-epub"}
+
+
+def read_epub(data: bytes, taxonomy: Taxonomy, *, id: str = "epub", path: str = "<epub>") -> Story:
+    """Read an EPUB: its spine documents joined and read as one HTML page."""
+    from classifier.readers.html import read_html
+
+    story = read_html(epub_to_html(data, path), taxonomy, id=id, path=path)
+    story.format = _FORMATS.get(story.format, "epub")
+    return story
 
 
 def epub_to_html(data: bytes, name: str, *, max_expanded: int = MAX_EPUB_EXPANDED) -> str:

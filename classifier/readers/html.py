@@ -11,16 +11,11 @@ import re
 from collections import Counter
 from typing import Any
 
-from classifier.headers import (
-    HeaderContext,
-    apply_field,
-    label_key,
-    parse_ffn_rated,
-    parse_text,
-    scan_note_declarations,
-)
+from classifier.headers import HeaderContext, apply_field, label_key, parse_ffn_rated, scan_note_declarations
 from classifier.labels import Taxonomy
-from classifier.story import Chapter, Declared, Story
+from classifier.readers.chapters import join_units
+from classifier.readers.text import read_plain_text
+from classifier.story import Declared, Story
 
 _BLOCK_TAGS = (
     "p",
@@ -190,30 +185,12 @@ def _inside(el: Any, classes: tuple[str, ...]) -> bool:
     return False
 
 
-def _assemble(units: list[tuple[str | None, str]]) -> tuple[str, list[Chapter]]:
-    body_parts: list[str] = []
-    chapters: list[Chapter] = []
-    pos = 0
-    for title, text in units:
-        if not text:
-            continue
-        if body_parts:
-            pos += 2
-        chapters.append(Chapter(title=title, start=pos, end=pos + len(text)))
-        body_parts.append(text)
-        pos += len(text)
-    body = "\n\n".join(body_parts)
-    if len(chapters) == 1 and chapters[0].title is None:
-        chapters = []
-    return body, chapters
-
-
 def _work_id(markup: str) -> str | None:
     ids = re.findall(r"/works/(\d+)", markup)
     return Counter(ids).most_common(1)[0][0] if ids else None
 
 
-def read_ao3(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
+def _fill_ao3(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
     """Fill ``story`` from an AO3 work/chapter page or an AO3 HTML/EPUB download."""
     dl = soup.select_one("dl.work.meta") or soup.select_one("#preface dl.tags") or soup.select_one("dl.tags")
     declared = Declared()
@@ -248,7 +225,7 @@ def read_ao3(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
             for el in root.select(".meta, .notes, .endnotes, .landmark, h2.toc-heading"):
                 el.decompose()
             units.append((None, block_text(root)))
-    story.body, story.chapters = _assemble(units)
+    story.body, story.chapters = join_units(units)
     wid = _work_id(markup)
     if wid:
         story.id = wid
@@ -289,7 +266,7 @@ def _download_blocks(soup: Any, labels: tuple[str, ...]) -> list[Any]:
     return out
 
 
-def read_ffn(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
+def _fill_ffn(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
     """Fill ``story`` from a FanFiction.Net story page."""
     declared = Declared()
     profile = soup.select_one("#profile_top") or soup
@@ -316,39 +293,41 @@ def read_ffn(soup: Any, markup: str, story: Story, taxonomy: Taxonomy) -> None:
     text_el = soup.select_one("#storytext")
     chapter = soup.select_one("select#chap_select option[selected]")
     units = [(" ".join(chapter.get_text(" ").split()) if chapter else None, block_text(text_el) if text_el else "")]
-    story.body, story.chapters = _assemble(units)
+    story.body, story.chapters = join_units(units)
     m = re.search(r"/s/(\d+)", markup)
     if m:
         story.id = f"ffn-{m.group(1)}"
 
 
-def read_html(markup: str, story: Story, taxonomy: Taxonomy) -> None:
-    """Dispatch on page content and fill ``story``."""
+#: Formats of HTML read as text, by the header convention the text reader found.
+_TEXT_FORMATS = {"fanficfare-txt": "fanficfare-html", "ffn-txt": "ffn-html"}
+
+
+def read_html(markup: str, taxonomy: Taxonomy, *, id: str = "html", path: str = "<html>") -> Story:
+    """Read an HTML page: AO3 and FFN pages structurally, anything else as text with block structure kept."""
+    story = Story(id=id, path=path, format="html")
     soup = _soup(markup)
     if soup.select_one("dl.work.meta"):
         story.format = "ao3-html"
-        read_ao3(soup, markup, story, taxonomy)
-        return
+        _fill_ao3(soup, markup, story, taxonomy)
+        return story
     if soup.select_one("#preface dl.tags") or (soup.select_one("dl.tags") and "Archive of Our Own" in markup):
         story.format = "ao3-download-html"
-        read_ao3(soup, markup, story, taxonomy)
-        return
+        _fill_ao3(soup, markup, story, taxonomy)
+        return story
     if soup.select_one("#storytext") or re.search(
         r"Rated:\s*(?:<[^>]+>\s*)*Fiction\s+(K\+|K|T|MA|M)\b", markup[:200000]
     ):
         if soup.select_one("#storytext"):
             story.format = "ffn-html"
-            read_ffn(soup, markup, story, taxonomy)
-            return
-    root = soup.body or soup
-    text = block_text(root)
-    parsed = parse_text(text, taxonomy)
-    story.format = {"fanficfare": "fanficfare-html", "ffn": "ffn-html"}.get(parsed.kind, "html")
-    title_el = soup.select_one("title")
-    story.title = parsed.title or (" ".join(title_el.get_text(" ").split()) if title_el else None)
-    if story.title and parsed.kind == "fanficfare":
+            _fill_ffn(soup, markup, story, taxonomy)
+            return story
+    story = read_plain_text(block_text(soup.body or soup), taxonomy, id=id, path=path)
+    fanficfare = story.format == "fanficfare-txt"
+    story.format = _TEXT_FORMATS.get(story.format, "html")
+    if not story.title:
+        title_el = soup.select_one("title")
+        story.title = " ".join(title_el.get_text(" ").split()) if title_el else None
+    if story.title and fanficfare:
         story.title = re.sub(r"\s+by\s+.+$", "", story.title)
-    story.declared = parsed.declared
-    story.body = parsed.body
-    story.chapters = parsed.chapters
-    story.diagnostics.extend(parsed.diagnostics)
+    return story
