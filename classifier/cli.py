@@ -16,6 +16,8 @@ import typer
 
 from classifier import __version__
 from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, default_shared_dir
+from classifier.output import AUDIT_FORMATS, RECORD_FORMATS
+from classifier.readers import INPUT_FORMATS
 
 app = typer.Typer(
     name="ficrate",
@@ -31,23 +33,10 @@ EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
 
 
-class OutputFormat(StrEnum):
-    """Output formats."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-
-
-class AuditFormat(StrEnum):
-    """Output formats of ``audit`` (Parquet needs --output)."""
-
-    table = "table"
-    json = "json"
-    jsonl = "jsonl"
-    csv = "csv"
-    parquet = "parquet"
+# Choices come from the library's lists (the functional form, which mypy cannot follow).
+OutputFormat = StrEnum("OutputFormat", [(f, f) for f in RECORD_FORMATS])  # type: ignore[misc]
+AuditFormat = StrEnum("AuditFormat", [(f, f) for f in AUDIT_FORMATS])  # type: ignore[misc]
+InputFormat = StrEnum("InputFormat", [(f, f) for f in INPUT_FORMATS])  # type: ignore[misc]
 
 
 class Backend(StrEnum):
@@ -62,20 +51,6 @@ class Scale(StrEnum):
 
     ao3 = "ao3"
     ffn = "ffn"
-
-
-class InputFormat(StrEnum):
-    """Force how inputs are read (default: recognise by content)."""
-
-    auto = "auto"
-    text = "text"
-    html = "html"
-    epub = "epub"
-    csv = "csv"
-    tsv = "tsv"
-    jsonl = "jsonl"
-    json = "json"
-    parquet = "parquet"
 
 
 def _version(value: bool) -> None:
@@ -288,9 +263,9 @@ HEADERS_COLUMNS = [("file", 40), ("format", 18), ("title", 30), ("declared ratin
 def headers(
     paths: PathsArg,
     *,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = OutputFormat("table"),
     output: OutputOpt = None,
-    input_format: InputFormatOpt = InputFormat.auto,
+    input_format: InputFormatOpt = InputFormat("auto"),
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
     title_col: TitleColOpt = None,
@@ -466,14 +441,14 @@ def score(
     paths: PathsArg,
     *,
     model: ModelOpt = None,
-    fmt: FormatOpt = OutputFormat.table,
+    fmt: FormatOpt = OutputFormat("table"),
     output: OutputOpt = None,
     explain: ExplainOpt = 3,
     jobs: JobsOpt = 0,
     resume: ResumeOpt = False,
     backend: BackendOpt = Backend.local,
     scheduler: SchedulerOpt = "local",
-    input_format: InputFormatOpt = InputFormat.auto,
+    input_format: InputFormatOpt = InputFormat("auto"),
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
     title_col: TitleColOpt = None,
@@ -564,7 +539,7 @@ def train(
         Path | None,
         typer.Option("--relabel", help="CSV of label corrections (id/group/path, rating, warning columns 0/1)."),
     ] = None,
-    input_format: InputFormatOpt = InputFormat.auto,
+    input_format: InputFormatOpt = InputFormat("auto"),
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
     title_col: TitleColOpt = None,
@@ -660,7 +635,7 @@ def evaluate(
     rounds: Annotated[
         int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for confidence intervals.")
     ] = 500,
-    input_format: InputFormatOpt = InputFormat.auto,
+    input_format: InputFormatOpt = InputFormat("auto"),
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
     title_col: TitleColOpt = None,
@@ -742,7 +717,7 @@ def audit(
     *,
     model: ModelOpt = None,
     fmt: Annotated[AuditFormat, typer.Option("--format", "-f", help="Output format (parquet needs -o).")] = (
-        AuditFormat.table
+        AuditFormat("table")
     ),
     output: OutputOpt = None,
     report: Annotated[
@@ -775,7 +750,7 @@ def audit(
     resume: ResumeOpt = False,
     backend: BackendOpt = Backend.local,
     scheduler: SchedulerOpt = "local",
-    input_format: InputFormatOpt = InputFormat.auto,
+    input_format: InputFormatOpt = InputFormat("auto"),
     text_col: TextColOpt = None,
     id_col: IdColOpt = None,
     title_col: TitleColOpt = None,
@@ -800,7 +775,7 @@ def audit(
     except ValueError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
-    if fmt == AuditFormat.parquet and output is None:
+    if fmt == AuditFormat("parquet") and output is None:
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
     options = _read_options(**_reading(locals()))
@@ -824,7 +799,7 @@ def audit(
     table_rows: list[tuple[float, dict[str, str]]] = []
     parquet_rows: list[dict[str, Any]] = []
     batch = Batch(_progress(paths, "auditing"))
-    stream_fmt = fmt.value if fmt in (AuditFormat.json, AuditFormat.jsonl, AuditFormat.csv) else "none"
+    stream_fmt = fmt.value if fmt.value in ("json", "jsonl", "csv") else "none"
     scored, appending = _scored(
         paths,
         options,
@@ -848,19 +823,19 @@ def audit(
                 failing += fails(rec["audit"], fail_kinds)
                 if sink is not None:
                     sink.write(rec, csv_row=audit_csv_row(rec))
-                elif fmt == AuditFormat.table:
+                elif fmt == AuditFormat("table"):
                     table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value, options.get_taxonomy())))
                 else:
                     parquet_rows.append(audit_csv_row(rec))
                 if builder is not None:
                     builder.add(rec)
-    if fmt == AuditFormat.table:
+    if fmt == AuditFormat("table"):
         from classifier.output import render_table
 
         table_rows.sort(key=lambda t: -t[0])
         with _open_output(output) as out:
             out.write(render_table([r for _, r in table_rows], AUDIT_COLUMNS))
-    elif fmt == AuditFormat.parquet and output is not None:
+    elif fmt == AuditFormat("parquet") and output is not None:
         import pandas as pd
 
         from classifier.output import atomic_writer

@@ -20,6 +20,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+#: Output formats of story records (``headers``, ``score``).
+RECORD_FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv")
+#: Output formats of ``audit`` (Parquet needs a file).
+AUDIT_FORMATS: tuple[str, ...] = (*RECORD_FORMATS, "parquet")
 #: Formats written record by record: a file in one of them keeps what is done, and can be resumed.
 STREAM_FORMATS: tuple[str, ...] = ("jsonl", "csv")
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import heapq
 import html
 import json
-import re
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -262,16 +261,19 @@ class ReportBuilder:
 
 
 def highlight(snippet: str, label: str | None) -> str:
-    """Escape ``snippet`` and mark the lexicon words that bear on ``label``."""
+    """Escape ``snippet`` and mark the lexicon words that bear on ``label`` (words as the lexicon counts them)."""
+    from classifier.features import _TOKEN as TOKEN_RE  # the one word-token regex (features.py to name it publicly)
     from classifier.modeling.model import evidence_words
 
     wanted = evidence_words(label or "rating")
     if not wanted:
         return _esc(snippet)
     out = []
-    for piece in re.split(r"(\w[\w'-]*)", snippet):
-        if piece and re.match(r"\w", piece) and piece.lower() in wanted:
-            out.append(f"<mark>{_esc(piece)}</mark>")
-        else:
-            out.append(_esc(piece))
+    pos = 0
+    for m in TOKEN_RE.finditer(snippet):
+        word = m.group()
+        out.append(_esc(snippet[pos : m.start()]))
+        out.append(f"<mark>{_esc(word)}</mark>" if word.lower() in wanted else _esc(word))
+        pos = m.end()
+    out.append(_esc(snippet[pos:]))
     return "".join(out)

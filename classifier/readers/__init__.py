@@ -17,11 +17,12 @@ from pathlib import Path
 from classifier.config import DEFAULT_MAX_SIZE
 from classifier.labels import Taxonomy, load_taxonomy
 from classifier.readers.errors import ReadError
-from classifier.readers.tables import TableOptions
+from classifier.readers.tables import LINE_FORMATS, TABLE_FORMATS, TableOptions, table_extension_kind
 from classifier.story import Story
 
 __all__ = [
     "INPUT_FORMATS",
+    "TABLE_FORMATS",
     "ReadError",
     "ReadOptions",
     "TableOptions",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 #: Values accepted by ``--input-format``.
-INPUT_FORMATS = ("auto", "text", "html", "epub", "csv", "tsv", "jsonl", "json", "parquet")
+INPUT_FORMATS: tuple[str, ...] = ("auto", "text", "html", "epub", *TABLE_FORMATS)
 
 #: Extensions picked up when walking a directory. Tables (CSV/JSONL/Parquet) in a story
 #: folder are usually metadata, so they are read only when named (or globbed) explicitly.
@@ -132,24 +133,6 @@ def _read_bytes_from(path: str, max_size: int) -> bytes:
         raise ReadError(path, exc.strerror or str(exc)) from None
 
 
-#: Table file extensions (a trailing ``.gz`` is looked through) and the kind each is read as.
-TABLE_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-}
-
-
-def table_extension_kind(path: str) -> str | None:
-    """The table kind a path's extension names (``rows.jsonl.gz`` → ``jsonl``), else None."""
-    low = path.lower()
-    return TABLE_EXTENSIONS.get(Path(low[:-3] if low.endswith(".gz") else low).suffix)
-
-
 def _kind_of(data: bytes, path: str, forced: str) -> str:
     if forced != "auto":
         return forced
@@ -158,7 +141,7 @@ def _kind_of(data: bytes, path: str, forced: str) -> str:
         return "epub"
     if data.startswith(b"PAR1"):
         return "parquet"
-    if ext_kind in ("csv", "tsv", "jsonl"):
+    if ext_kind in LINE_FORMATS:
         return ext_kind
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if ext_kind == "json" or head.startswith(b"["):
@@ -182,7 +165,7 @@ def read_bytes(data: bytes, path: str, options: ReadOptions | None = None) -> It
     if not data.strip():
         raise ReadError(name, "empty file" if not data else "file holds only whitespace")
     kind = _kind_of(data, path, options.input_format)
-    if kind in ("csv", "tsv", "jsonl", "json", "parquet"):
+    if kind in TABLE_FORMATS:
         from classifier.readers.tables import read_table
 
         yield from read_table(data, kind, name, taxonomy, options.table)
@@ -237,17 +220,14 @@ def _default_id(path: str) -> str:
     return Path(path).stem or path
 
 
-_TABLE_KINDS = ("csv", "tsv", "jsonl", "json", "parquet")
-
-
 def _table_kind(path: str, options: ReadOptions) -> str | None:
     """The table kind of a file that can be streamed from its path, else None."""
-    if options.input_format in _TABLE_KINDS:
+    if options.input_format in TABLE_FORMATS:
         return options.input_format
     if options.input_format != "auto":
         return None
     kind = table_extension_kind(path)
-    if kind in ("csv", "tsv", "jsonl"):
+    if kind in LINE_FORMATS:
         try:
             size = os.path.getsize(path)
         except OSError:

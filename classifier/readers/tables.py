@@ -14,6 +14,21 @@ from classifier.labels import Taxonomy, split_terms
 from classifier.readers.errors import ReadError
 from classifier.story import Declared, Story
 
+#: Table formats: one story per row.
+TABLE_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl", "json", "parquet")
+#: Table formats read line by line, and recognised by their extension alone (content cannot tell).
+LINE_FORMATS: tuple[str, ...] = ("csv", "tsv", "jsonl")
+#: Table file extensions (a trailing ``.gz`` is looked through) and the format each is read as.
+TABLE_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+}
+
 TEXT_COLUMNS = ("text", "body", "story", "content", "chapter_text", "fulltext", "summary")
 ID_COLUMNS = ("id", "work_id", "story_id", "uid")
 TITLE_COLUMNS = ("title", "name")
@@ -27,6 +42,12 @@ TAG_COLUMNS = {
     "freeform": ("tags", "freeform", "additional_tags"),
     "genres": ("genres",),
 }
+
+
+def table_extension_kind(path: str) -> str | None:
+    """The table format a path's extension names (``rows.jsonl.gz`` → ``jsonl``), else None."""
+    low = path.lower()
+    return TABLE_EXTENSIONS.get(Path(low[:-3] if low.endswith(".gz") else low).suffix)
 
 
 @dataclass
