@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,8 +17,11 @@ import typer
 
 from classifier import __version__
 from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, default_shared_dir
-from classifier.output import AUDIT_FORMATS, RECORD_FORMATS
-from classifier.readers import INPUT_FORMATS
+from classifier.labels import TaxonomyError, load_taxonomy
+from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError
+from classifier.pipeline import Interrupted, RunResult, Scoring
+from classifier.progress import progress_for
+from classifier.readers import INPUT_FORMATS, ReadOptions, TableOptions
 
 app = typer.Typer(
     name="ficrate",
@@ -31,7 +35,6 @@ app = typer.Typer(
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_ERRORS = 2
-
 
 # Choices come from the library's lists (the functional form, which mypy cannot follow).
 OutputFormat = StrEnum("OutputFormat", [(f, f) for f in RECORD_FORMATS])  # type: ignore[misc]
@@ -92,69 +95,15 @@ WarningsColOpt = Annotated[
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy JSON file (default: the packaged one).")]
 MaxSizeOpt = Annotated[int, typer.Option("--max-size", min=1, help="Refuse input files larger than this many bytes.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks for unexpected errors.")]
-
-
-def _read_options(
-    *,
-    input_format: InputFormat,
-    text_col: str | None,
-    id_col: str | None,
-    title_col: str | None,
-    rating_col: str | None,
-    warnings_col: str | None,
-    taxonomy: Path | None,
-    max_size: int,
-    debug: bool,
-) -> Any:
-    from classifier.labels import TaxonomyError, load_taxonomy
-    from classifier.readers import ReadOptions, TableOptions
-
-    try:
-        tax = load_taxonomy(taxonomy)
-    except TaxonomyError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-    return ReadOptions(
-        input_format=input_format.value,
-        max_size=max_size,
-        table=TableOptions(
-            text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
-        ),
-        taxonomy=tax,
-        debug=debug,
-    )
-
-
-_READING_KEYS = (
-    "input_format",
-    "text_col",
-    "id_col",
-    "title_col",
-    "rating_col",
-    "warnings_col",
-    "taxonomy",
-    "max_size",
-    "debug",
-)
-
-
-def _reading(params: dict[str, Any]) -> dict[str, Any]:
-    """The reading options out of a command's parameters (every reading command shares them)."""
-    return {k: params[k] for k in _READING_KEYS}
-
-
-@contextlib.contextmanager
-def _open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Any:
-    from classifier.output import OutputError, open_output
-
-    try:
-        with open_output(output, stream=stream, append=append) as fh:
-            yield fh
-    except OutputError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-
-
+ModelOpt = Annotated[
+    Path | None,
+    typer.Option("--model", "-m", help=f"Model directory (default: models/{DEFAULT_MODEL_NAME} or ${MODEL_ENV})."),
+]
+JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Processes for scoring (0 = all cores).")]
+ExplainOpt = Annotated[int, typer.Option("--explain", min=0, max=20, help="Evidence passages per predicted label.")]
+ResumeOpt = Annotated[
+    bool, typer.Option("--resume", help="Skip stories already in --output (JSONL/CSV) and append the rest.")
+]
 BackendOpt = Annotated[Backend, typer.Option("--backend", help="Score here (local) or on a Dask cluster.")]
 SchedulerOpt = Annotated[
     str,
@@ -162,101 +111,47 @@ SchedulerOpt = Annotated[
 ]
 
 
-def _scored(
-    paths: list[str],
-    options: Any,
-    model: Any,
-    *,
-    explain: int,
-    jobs: int,
-    backend: Any,
-    scheduler: str,
-    output: Path | None,
-    fmt: str,
-    resume: bool,
-) -> tuple[Any, bool]:
-    """The stream of (story, prediction) and read errors, local or on Dask, minus resumed stories."""
-    from classifier.modeling.predict import default_jobs, score_dask, score_paths_parallel, score_stream
-    from classifier.readers import iter_stories
-
-    if backend == Backend.dask:
-        stream = score_dask(paths, model, options, scheduler=scheduler, explain=explain, jobs=jobs)
-        stream, appending, _ = _resume_filter(stream, output, fmt, resume)
-        return stream, appending
-    n_jobs = jobs or default_jobs()
-    if n_jobs > 1 and not resume and "-" not in paths:
-        # Workers read, parse and score whole partitions; the parent only writes.
-        return score_paths_parallel(paths, model, options, explain=explain, jobs=n_jobs), False
-    items, appending, _ = _resume_filter(iter_stories(paths, options), output, fmt, resume)
-    return score_stream(items, model, explain=explain, jobs=n_jobs), appending
+@contextlib.contextmanager
+def _exits() -> Iterator[None]:
+    """Library errors as one line on stderr and the exit status (130 for Ctrl-C, else 2)."""
+    try:
+        yield
+    except Interrupted as exc:
+        error(str(exc))
+        raise typer.Exit(130) from None
+    except (OutputError, TaxonomyError) as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
 
 
-class Batch:
-    """One command's pass over its inputs: read errors reported, progress ticked, Ctrl-C handled."""
-
-    def __init__(self, progress: Progress | None = None) -> None:
-        self.progress = progress or Progress(False, "")
-        self.failed = 0
-        self.done = 0
-
-    def good(self, items: Any) -> Any:
-        """The items that are not read errors; each error is one line on stderr."""
-        from classifier.readers import ReadError
-
-        for item in items:
-            if isinstance(item, ReadError):
-                self.failed += 1
-                error(str(item))
-                continue
-            yield item
-            self.done += 1
-            self.progress.tick()
-
-    @contextlib.contextmanager
-    def running(self, sink: Any = None) -> Any:
-        """Close the sink and progress line at the end; on Ctrl-C keep what is written, exit 130."""
-        try:
-            yield self
-        except KeyboardInterrupt:
-            self.progress.close()
-            if sink is not None:
-                sink.close()
-            error(f"interrupted after {self.done} stories; results so far are written")
-            raise typer.Exit(130) from None
-        self.progress.close()
-        if sink is not None:
-            sink.close()
+def _read_options(
+    *, input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
+) -> ReadOptions:
+    with _exits():
+        tax = load_taxonomy(taxonomy)
+    return ReadOptions(input_format=input_format.value, max_size=max_size, table=table, taxonomy=tax, debug=debug)
 
 
-ResumeOpt = Annotated[
-    bool,
-    typer.Option("--resume", help="Skip stories already in --output (JSONL/CSV) and append the rest."),
-]
+def _load_model(model: Path | None, debug: bool) -> tuple[Any, dict[str, Any]]:
+    from classifier.modeling.persist import ModelError, load_model
+
+    try:
+        return load_model(model)
+    except ModelError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
+    except Exception as exc:
+        if debug:
+            raise
+        error(f"{model or 'default model'}: cannot load model ({type(exc).__name__}: {exc})")
+        raise typer.Exit(EXIT_ERRORS) from None
 
 
-def _resume_filter(items: Any, output: Path | None, fmt: str, resume: bool) -> tuple[Any, bool, int]:
-    """Drop stories already in the output file; return (items, appending, already done)."""
-    if not resume:
-        return items, False, 0
-    if output is None or fmt not in ("jsonl", "csv"):
-        error("--resume needs --output FILE with --format jsonl or csv")
+def _finish(result: RunResult, done: str) -> None:
+    """Exit 2 when some input could not be read (``done`` says what happened to the rest)."""
+    if result.failed:
+        error(f"{result.failed} input(s) could not be read; {done}")
         raise typer.Exit(EXIT_ERRORS)
-    from classifier.output import resume_keys
-    from classifier.readers import ReadError
-
-    done = resume_keys(output, fmt)
-
-    def gen() -> Any:
-        for item in items:
-            story = item[0] if isinstance(item, tuple) else item
-            if not isinstance(story, ReadError) and story.path in done:
-                continue
-            yield item
-
-    return gen(), bool(done), len(done)
-
-
-HEADERS_COLUMNS = [("file", 40), ("format", 18), ("title", 30), ("declared rating", 30), ("warnings", 40), ("words", 8)]
 
 
 @app.command()
@@ -282,158 +177,17 @@ def headers(
 
     Example: ficrate headers data/examples --format jsonl
     """
-    from classifier.output import RecordSink
-    from classifier.readers import iter_stories
+    from classifier import pipeline
 
-    options = _read_options(**_reading(locals()))
-    batch = Batch()
-    with _open_output(output, stream=fmt.value in ("jsonl", "csv")) as out:
-        sink = RecordSink(fmt.value, out, HEADERS_COLUMNS)
-        with batch.running(sink):
-            for story in batch.good(iter_stories(paths, options)):
-                rec = story.to_record(include_body=include_body)
-                sink.write(rec, table_row=_headers_row(rec))
-    if batch.failed:
-        error(f"{batch.failed} input(s) could not be read; {sink.count} stories read")
-        raise typer.Exit(EXIT_ERRORS)
-
-
-def _headers_row(rec: dict[str, Any]) -> dict[str, str]:
-    declared = rec["declared"]
-    rating = declared["rating"]
-    warnings = declared["warnings"]
-    if rating:
-        rating_text = f"{rating['raw']} ({rating['scale']}) → {rating['canonical'] or 'unknown'}"
-    else:
-        rating_text = "—"
-    if warnings["status"] == "declared":
-        warn_text = ", ".join(warnings["canonical"] + [f"'{u}'" for u in warnings["unmapped"]])
-    else:
-        warn_text = warnings["status"]
-    return {
-        "file": rec["path"],
-        "format": rec["format"],
-        "title": rec["title"] or "",
-        "declared rating": rating_text,
-        "warnings": warn_text,
-        "words": str(rec["body_words"]),
-    }
-
-
-class Progress:
-    """Counts on stderr when it is a terminal and the batch is large; silent otherwise."""
-
-    def __init__(self, enabled: bool, label: str, total: int | None = None) -> None:
-        import time
-
-        self.enabled = enabled
-        self.label = label
-        self.total = total
-        self.count = 0
-        self.start = time.monotonic()
-        self._last = 0.0
-
-    def tick(self, n: int = 1) -> None:
-        """Advance; redraw at most a few times a second."""
-        import time
-
-        self.count += n
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.25:
-            return
-        self._last = now
-        rate = self.count / max(now - self.start, 1e-9)
-        line = f"\r{self.label}: {self.count}"
-        if self.total:
-            left = max(self.total - self.count, 0) / max(rate, 1e-9)
-            line += f"/{self.total} stories, {rate:.1f}/s, ETA {int(left // 60):d}:{int(left % 60):02d}"
-        else:
-            line += f" stories, {rate:.1f}/s"
-        sys.stderr.write(line + "   ")
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        """Clear the line."""
-        if self.enabled and self.count:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
-
-
-def _progress_wanted(paths: list[str]) -> bool:
-    if not sys.stderr.isatty():
-        return False
-    return len(paths) > 1 or any(Path(p).is_dir() for p in paths if p != "-")
-
-
-def _progress(paths: list[str], label: str) -> Progress:
-    """A progress line on a terminal; with an ETA when the number of stories is known up front."""
-    if not _progress_wanted(paths):
-        return Progress(False, label)
-    from classifier.readers import ReadError, expand_paths, table_extension_kind
-
-    total = 0
-    for item in expand_paths(paths):
-        if isinstance(item, ReadError):
-            continue
-        if item == "-" or table_extension_kind(item):
-            return Progress(True, label)  # rows in tables are not counted ahead
-        total += 1
-    return Progress(True, label, total)
-
-
-ModelOpt = Annotated[
-    Path | None,
-    typer.Option("--model", "-m", help=f"Model directory (default: models/{DEFAULT_MODEL_NAME} or ${MODEL_ENV})."),
-]
-JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Processes for scoring (0 = all cores).")]
-ExplainOpt = Annotated[int, typer.Option("--explain", min=0, max=20, help="Evidence passages per predicted label.")]
-
-
-def _load_model(model: Path | None, debug: bool) -> tuple[Any, dict[str, Any]]:
-    from classifier.modeling.persist import ModelError, load_model
-
-    try:
-        return load_model(model)
-    except ModelError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-    except Exception as exc:
-        if debug:
-            raise
-        error(f"{model or 'default model'}: cannot load model ({type(exc).__name__}: {exc})")
-        raise typer.Exit(EXIT_ERRORS) from None
-
-
-SCORE_COLUMNS = [("file", 40), ("declared", 22), ("predicted", 22), ("warnings", 60)]
-
-
-def _score_row(rec: dict[str, Any]) -> dict[str, str]:
-    declared = rec["declared"]["rating"]
-    pred = rec["prediction"]
-    warn = ", ".join(f"{w} {pred['warning_probs'][w]:.2f}" for w in pred["warnings"]) or "none"
-    return {
-        "file": rec["path"],
-        "declared": f"{declared['raw']} → {declared['canonical'] or 'unknown'}" if declared else "—",
-        "predicted": f"{pred['rating']} ({pred['rating_probs'][pred['rating']]:.2f})",
-        "warnings": warn,
-    }
-
-
-def score_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
-    """Flattened CSV row of a score record (headers columns plus prediction columns)."""
-    from classifier.output import flatten_record
-
-    row = flatten_record(rec)
-    pred = rec["prediction"]
-    row["pred_rating"] = pred["rating"]
-    for lvl, p in pred["rating_probs"].items():
-        row[f"p_{lvl}"] = p
-    row["pred_warnings"] = ";".join(pred["warnings"])
-    for w, p in pred["warning_probs"].items():
-        row[f"p_{w}"] = p
-    return row
+    table = TableOptions(
+        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    )
+    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
+    with _exits():
+        result = pipeline.headers(
+            paths, options, fmt=fmt.value, output=output, include_body=include_body, on_error=error
+        )
+    _finish(result, f"{result.written} stories read")
 
 
 @app.command()
@@ -462,68 +216,45 @@ def score(
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    from classifier.modeling.predict import default_jobs, score_record
-    from classifier.output import RecordSink
+    from classifier import pipeline
 
-    options = _read_options(**_reading(locals()))
-    story_model, _card = _load_model(model, debug)
-    n_jobs = jobs or default_jobs()
-    progress = _progress(paths, "scoring")
-    scored, appending = _scored(
-        paths,
-        options,
-        story_model,
-        explain=explain,
-        jobs=n_jobs,
-        backend=backend,
-        scheduler=scheduler,
-        output=output,
-        fmt=fmt.value,
-        resume=resume,
+    table = TableOptions(
+        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
-    stream = fmt.value in ("jsonl", "csv")
-    batch = Batch(progress)
-    with _open_output(output, stream=stream, append=appending) as out:
-        sink = RecordSink(fmt.value, out, SCORE_COLUMNS, csv_header=not appending)
-        with batch.running(sink):
-            for item in batch.good(scored):
-                rec = score_record(*item)
-                sink.write(rec, table_row=_score_row(rec), csv_row=score_csv_row(rec))
-    if batch.failed:
-        error(f"{batch.failed} input(s) could not be read; {sink.count} stories scored")
-        raise typer.Exit(EXIT_ERRORS)
+    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
+    story_model, _card = _load_model(model, debug)
+    scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
+    with _exits():
+        result = pipeline.score(
+            paths,
+            options,
+            story_model,
+            scoring,
+            fmt=fmt.value,
+            output=output,
+            resume=resume,
+            on_error=error,
+            progress=progress_for(paths, "scoring"),
+        )
+    _finish(result, f"{result.written} stories scored")
 
 
-def _command_line(command: str, args: list[str], options: dict[str, Any]) -> str:
-    """The command as a user would type it, for model cards."""
+def _command_line(ctx: typer.Context, args: list[str], skip: tuple[str, ...]) -> str:
+    """The command as a user would type it (options that differ from their defaults), for model cards."""
     import shlex
 
-    parts = ["ficrate", command, *args]
-    for flag, value in options.items():
-        if value is None or value is False:
+    parts = ["ficrate", ctx.info_name or "", *args]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.param_type_name != "option" or param.name in skip or value in (None, False, param.default):
             continue
-        parts += [flag] if value is True else [flag, str(value)]
+        parts += [param.opts[0]] if value is True else [param.opts[0], str(value)]
     return " ".join(shlex.quote(p) for p in parts)
-
-
-def _read_table_file(path: Path | None, what: str) -> Any:
-    if path is None:
-        return None
-    import pandas as pd
-
-    try:
-        return (
-            pd.read_csv(path, dtype=str)
-            if path.suffix.lower() != ".jsonl"
-            else pd.read_json(path, lines=True, dtype=False)
-        )
-    except Exception as exc:
-        error(f"{path}: cannot read {what} ({type(exc).__name__}: {str(exc)[:120]})")
-        raise typer.Exit(EXIT_ERRORS) from None
 
 
 @app.command()
 def train(
+    ctx: typer.Context,
     sources: Annotated[
         list[str], typer.Argument(help="Story files/dirs, tables, or ../shared/data files/folder, in any mix.")
     ],
@@ -554,36 +285,21 @@ def train(
 
     Example: ficrate train ../shared/data --out models/ficrate-default --force
     """
+    from classifier.datasets import read_label_table
     from classifier.modeling.persist import ModelError
     from classifier.modeling.train import train_from_sources
+    from classifier.output import training_summary
 
-    options = _read_options(**_reading(locals()))
-    excl = _read_table_file(exclude, "exclusions")
-    rel = _read_table_file(relabel, "corrections")
-
-    def say(msg: str) -> None:
-        if not quiet:
-            typer.echo(f"ficrate train: {msg}", err=True)
-
-    command = _command_line(
-        "train",
-        list(sources),
-        {
-            "--out": out,
-            "--force": force,
-            "--folds": folds if folds != 5 else None,
-            "--seed": seed or None,
-            "--exclude": exclude,
-            "--relabel": relabel,
-            "--input-format": input_format.value if input_format.value != "auto" else None,
-            "--text-col": text_col,
-            "--id-col": id_col,
-            "--title-col": title_col,
-            "--rating-col": rating_col,
-            "--warnings-col": warnings_col,
-            "--taxonomy": taxonomy,
-        },
+    table = TableOptions(
+        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
+    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
+    try:
+        excl = read_label_table(exclude, "exclusions")
+        rel = read_label_table(relabel, "corrections")
+    except ValueError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
     try:
         card, errors = train_from_sources(
             sources,
@@ -595,8 +311,8 @@ def train(
             seed=seed,
             exclude=excl,
             relabel=rel,
-            progress=say,
-            command=command,
+            progress=lambda msg: None if quiet else typer.echo(f"ficrate train: {msg}", err=True),
+            command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
         )
     except ModelError as exc:
         error(str(exc))
@@ -606,16 +322,7 @@ def train(
         raise typer.Exit(130) from None
     for e in errors:
         error(e)
-    full = card["metrics"]["full"]["bag"]
-    summary = []
-    if "rating" in full:
-        summary.append(
-            f"rating exact {full['rating']['exact_accuracy']['value']:.3f}, "
-            f"adult {full['rating']['adult_accuracy']['value']:.3f}"
-        )
-    if "warnings" in full:
-        summary.append(f"warnings micro-F1 {full['warnings']['micro_f1']['value']:.3f}")
-    typer.echo(f"wrote {out} ({'; '.join(summary)} on cross-validated bags; see {out}/MODEL_CARD.md)")
+    typer.echo(training_summary(card, out))
     if errors:
         raise typer.Exit(EXIT_ERRORS)
 
@@ -651,10 +358,11 @@ def evaluate(
     """
     from classifier.evaluate import evaluate_model
 
-    options = _read_options(**_reading(locals()))
+    table = TableOptions(
+        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    )
+    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     story_model, card = _load_model(model, debug)
-    if shared is None:
-        shared = default_shared_dir()
     try:
         result = evaluate_model(
             story_model,
@@ -663,7 +371,7 @@ def evaluate(
             report,
             taxonomy=options.get_taxonomy(),
             read_options=options,
-            shared=shared,
+            shared=shared if shared is not None else default_shared_dir(),
             rounds=rounds,
         )
     except ValueError as exc:
@@ -674,41 +382,6 @@ def evaluate(
     typer.echo((report / "summary.md").read_text(encoding="utf-8"))
     if result["read_errors"]:
         raise typer.Exit(EXIT_ERRORS)
-
-
-AUDIT_COLUMNS = [("file", 38), ("status", 10), ("declared", 26), ("predicted", 28), ("findings", 80)]
-
-
-def audit_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
-    """One flattened row per story: headers + prediction + audit columns."""
-    row = score_csv_row(rec)
-    audit = rec["audit"]
-    row["audit_status"] = audit["status"]
-    row["audit_severity"] = audit["severity"]
-    row["verdicts"] = ";".join(v["kind"] for v in audit["verdicts"])
-    under = next((v for v in audit["verdicts"] if v["kind"] == "under-rated"), None)
-    row["under_rated_to"] = under["predicted"] if under else ""
-    row["missing_warnings"] = ";".join(
-        v["label"] for v in audit["verdicts"] if v["kind"].startswith(("missing-warning", "unwarned"))
-    )
-    return row
-
-
-def _audit_row(rec: dict[str, Any], scale: str, tax: Any) -> dict[str, str]:
-    declared = rec["declared"]["rating"]
-    pred = rec["prediction"]
-    findings = "; ".join(
-        f"{v['kind']} ({v['confidence']:.2f})" + (f" → {v['predicted']}" if v["kind"] == "under-rated" else "")
-        for v in rec["audit"]["verdicts"]
-        if v["kind"] != "ok"
-    )
-    return {
-        "file": rec["path"],
-        "status": rec["audit"]["status"],
-        "declared": f"{declared['raw']} ({declared['scale']})" if declared else "—",
-        "predicted": f"{tax.rating_display(pred['rating'], scale)} ({pred['rating_probs'][pred['rating']]:.2f})",
-        "findings": findings or "ok",
-    }
 
 
 @app.command()
@@ -766,21 +439,23 @@ def audit(
 
     Example: ficrate audit data/examples --report audit.html
     """
-    from classifier.audit import AuditPolicy, audit_story, fails, parse_fail_on
-    from classifier.modeling.predict import score_record
-    from classifier.output import RecordSink
+    from classifier import pipeline
+    from classifier.audit import AuditPolicy, parse_fail_on
 
     try:
         fail_kinds = parse_fail_on(fail_on)
     except ValueError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
-    if fmt == AuditFormat("parquet") and output is None:
+    if fmt.value == "parquet" and output is None:
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
-    options = _read_options(**_reading(locals()))
+    table = TableOptions(
+        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    )
+    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     if cross_validate:
-        _audit_cross_validate(paths, options, fmt, output, folds)
+        _audit_labels(paths, options, fmt=fmt.value, output=output, folds=folds)
         return
     story_model, _card = _load_model(model, debug)
     policy = AuditPolicy(
@@ -790,73 +465,31 @@ def audit(
         fail_on=fail_kinds,
         taxonomy=options.get_taxonomy(),
     )
-    builder = None
-    if report is not None:
-        from classifier.report import ReportBuilder
-
-        builder = ReportBuilder(limit=report_limit, scale=scale.value, taxonomy=options.get_taxonomy())
-    failing = 0
-    table_rows: list[tuple[float, dict[str, str]]] = []
-    parquet_rows: list[dict[str, Any]] = []
-    batch = Batch(_progress(paths, "auditing"))
-    stream_fmt = fmt.value if fmt.value in ("json", "jsonl", "csv") else "none"
-    scored, appending = _scored(
-        paths,
-        options,
-        story_model,
-        explain=explain,
-        jobs=jobs,
-        backend=backend,
-        scheduler=scheduler,
-        output=output,
-        fmt=fmt.value,
-        resume=resume,
-    )
-    with _open_output(
-        output if stream_fmt != "none" else None, stream=stream_fmt in ("jsonl", "csv"), append=appending
-    ) as out:
-        sink = RecordSink(stream_fmt, out, csv_header=not appending) if stream_fmt != "none" else None
-        with batch.running(sink):
-            for story, prediction in batch.good(scored):
-                rec = score_record(story, prediction)
-                rec["audit"] = audit_story(story, prediction, story_model.thresholds_, policy)
-                failing += fails(rec["audit"], fail_kinds)
-                if sink is not None:
-                    sink.write(rec, csv_row=audit_csv_row(rec))
-                elif fmt == AuditFormat("table"):
-                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value, options.get_taxonomy())))
-                else:
-                    parquet_rows.append(audit_csv_row(rec))
-                if builder is not None:
-                    builder.add(rec)
-    if fmt == AuditFormat("table"):
-        from classifier.output import render_table
-
-        table_rows.sort(key=lambda t: -t[0])
-        with _open_output(output) as out:
-            out.write(render_table([r for _, r in table_rows], AUDIT_COLUMNS))
-    elif fmt == AuditFormat("parquet") and output is not None:
-        import pandas as pd
-
-        from classifier.output import atomic_writer
-
-        with atomic_writer(output, "wb") as fh:
-            pd.DataFrame(parquet_rows).to_parquet(fh, index=False)
-    if builder is not None and report is not None:
-        from classifier.output import atomic_writer
-
-        with atomic_writer(report) as fh:
-            fh.write(builder.render())
-    if batch.failed:
-        error(f"{batch.failed} input(s) could not be read; the rest were audited")
-        raise typer.Exit(EXIT_ERRORS)
-    if failing:
+    scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
+    with _exits():
+        result = pipeline.audit(
+            paths,
+            options,
+            story_model,
+            policy,
+            scoring,
+            fmt=fmt.value,
+            output=output,
+            resume=resume,
+            report=report,
+            report_limit=report_limit,
+            on_error=error,
+            progress=progress_for(paths, "auditing"),
+        )
+    _finish(result, "the rest were audited")
+    if result.flagged:
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _audit_cross_validate(paths: list[str], options: Any, fmt: Any, output: Path | None, folds: int) -> None:
+def _audit_labels(paths: list[str], options: ReadOptions, *, fmt: str, output: Path | None, folds: int) -> None:
+    """``audit --cross-validate``: rank the labels of a training collection by how likely each is wrong."""
     from classifier.label_audit import TooFewLabels, audit_labels, has_issues, issues_table
-    from classifier.output import OutputError, write_frame
+    from classifier.output import write_frame
 
     try:
         ranked, failed = audit_labels(
@@ -870,11 +503,8 @@ def _audit_cross_validate(paths: list[str], options: Any, fmt: Any, output: Path
     except TooFewLabels as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
-    try:
-        write_frame(ranked, fmt.value, output, table=issues_table)
-    except OutputError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
+    with _exits():
+        write_frame(ranked, fmt, output, table=issues_table)
     if failed:
         raise typer.Exit(EXIT_ERRORS)
     if has_issues(ranked):

@@ -281,3 +281,18 @@ def frame_to_arrays(
         frame["group"].astype(str).to_numpy(),
         frame["weight"].to_numpy(dtype=float),
     )
+
+
+def read_label_table(path: Path | None, what: str) -> pd.DataFrame | None:
+    """A CSV (or JSONL) of stories to exclude or relabel, all as strings; None without a path.
+
+    Raises ValueError naming the file and ``what`` it should hold when it cannot be read.
+    """
+    if path is None:
+        return None
+    try:
+        if path.suffix.lower() != ".jsonl":
+            return pd.read_csv(path, dtype=str)
+        return pd.read_json(path, lines=True, dtype=False)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read {what} ({type(exc).__name__}: {str(exc)[:120]})") from None

@@ -16,9 +16,14 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
+
+from classifier.labels import Taxonomy
+from classifier.readers.errors import ReadError
 
 #: Output formats of story records (``headers``, ``score``).
 RECORD_FORMATS: tuple[str, ...] = ("table", "json", "jsonl", "csv")
@@ -93,6 +98,128 @@ def flatten_record(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def score_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """Flattened CSV row of a score record (headers columns plus prediction columns)."""
+    row = flatten_record(rec)
+    pred = rec["prediction"]
+    row["pred_rating"] = pred["rating"]
+    for lvl, p in pred["rating_probs"].items():
+        row[f"p_{lvl}"] = p
+    row["pred_warnings"] = ";".join(pred["warnings"])
+    for w, p in pred["warning_probs"].items():
+        row[f"p_{w}"] = p
+    return row
+
+
+def audit_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
+    """One flattened row per story: headers + prediction + audit columns."""
+    row = score_csv_row(rec)
+    audit = rec["audit"]
+    row["audit_status"] = audit["status"]
+    row["audit_severity"] = audit["severity"]
+    row["verdicts"] = ";".join(v["kind"] for v in audit["verdicts"])
+    under = next((v for v in audit["verdicts"] if v["kind"] == "under-rated"), None)
+    row["under_rated_to"] = under["predicted"] if under else ""
+    row["missing_warnings"] = ";".join(
+        v["label"] for v in audit["verdicts"] if v["kind"].startswith(("missing-warning", "unwarned"))
+    )
+    return row
+
+
+HEADERS_COLUMNS = [("file", 40), ("format", 18), ("title", 30), ("declared rating", 30), ("warnings", 40), ("words", 8)]
+SCORE_COLUMNS = [("file", 40), ("declared", 22), ("predicted", 22), ("warnings", 60)]
+AUDIT_COLUMNS = [("file", 38), ("status", 10), ("declared", 26), ("predicted", 28), ("findings", 80)]
+
+
+def headers_row(rec: dict[str, Any]) -> dict[str, str]:
+    """Terminal table row of a headers record."""
+    declared = rec["declared"]
+    rating = declared["rating"]
+    warnings = declared["warnings"]
+    if rating:
+        rating_text = f"{rating['raw']} ({rating['scale']}) → {rating['canonical'] or 'unknown'}"
+    else:
+        rating_text = "—"
+    if warnings["status"] == "declared":
+        warn_text = ", ".join(warnings["canonical"] + [f"'{u}'" for u in warnings["unmapped"]])
+    else:
+        warn_text = warnings["status"]
+    return {
+        "file": rec["path"],
+        "format": rec["format"],
+        "title": rec["title"] or "",
+        "declared rating": rating_text,
+        "warnings": warn_text,
+        "words": str(rec["body_words"]),
+    }
+
+
+def score_row(rec: dict[str, Any]) -> dict[str, str]:
+    """Terminal table row of a score record."""
+    declared = rec["declared"]["rating"]
+    pred = rec["prediction"]
+    warn = ", ".join(f"{w} {pred['warning_probs'][w]:.2f}" for w in pred["warnings"]) or "none"
+    return {
+        "file": rec["path"],
+        "declared": f"{declared['raw']} → {declared['canonical'] or 'unknown'}" if declared else "—",
+        "predicted": f"{pred['rating']} ({pred['rating_probs'][pred['rating']]:.2f})",
+        "warnings": warn,
+    }
+
+
+def audit_row(rec: dict[str, Any], taxonomy: Taxonomy, scale: str) -> dict[str, str]:
+    """Terminal table row of an audit record, ratings shown on ``scale``."""
+    declared = rec["declared"]["rating"]
+    pred = rec["prediction"]
+    findings = "; ".join(
+        f"{v['kind']} ({v['confidence']:.2f})" + (f" → {v['predicted']}" if v["kind"] == "under-rated" else "")
+        for v in rec["audit"]["verdicts"]
+        if v["kind"] != "ok"
+    )
+    return {
+        "file": rec["path"],
+        "status": rec["audit"]["status"],
+        "declared": f"{declared['raw']} ({declared['scale']})" if declared else "—",
+        "predicted": f"{taxonomy.rating_display(pred['rating'], scale)} ({pred['rating_probs'][pred['rating']]:.2f})",
+        "findings": findings or "ok",
+    }
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How one command's records look as terminal-table rows and as CSV/Parquet rows."""
+
+    columns: list[tuple[str, int]]
+    table_row: Callable[[dict[str, Any]], dict[str, str]]
+    csv_row: Callable[[dict[str, Any]], dict[str, Any]] = flatten_record
+    #: Sort the table by this; a sorted table is written only once every record is in.
+    sort_key: Callable[[dict[str, Any]], float] | None = None
+
+
+HEADERS_LAYOUT = Layout(HEADERS_COLUMNS, headers_row)
+SCORE_LAYOUT = Layout(SCORE_COLUMNS, score_row, score_csv_row)
+
+
+def audit_layout(taxonomy: Taxonomy, scale: str) -> Layout:
+    """Audit records: the table most severe first, ratings named by ``taxonomy`` on ``scale``."""
+    row = partial(audit_row, taxonomy=taxonomy, scale=scale)
+    return Layout(AUDIT_COLUMNS, row, audit_csv_row, sort_key=lambda rec: -rec["audit"]["severity"])
+
+
+def training_summary(card: dict[str, Any], out: str | Path) -> str:
+    """The line ``train`` ends with: where the model went and its cross-validated headline metrics."""
+    full = card["metrics"]["full"]["bag"]
+    summary = []
+    if "rating" in full:
+        summary.append(
+            f"rating exact {full['rating']['exact_accuracy']['value']:.3f}, "
+            f"adult {full['rating']['adult_accuracy']['value']:.3f}"
+        )
+    if "warnings" in full:
+        summary.append(f"warnings micro-F1 {full['warnings']['micro_f1']['value']:.3f}")
+    return f"wrote {out} ({'; '.join(summary)} on cross-validated bags; see {out}/MODEL_CARD.md)"
+
+
 def dumps_record(rec: dict[str, Any]) -> str:
     """Stable one-line JSON (key order as built, non-ASCII kept)."""
     return json.dumps(rec, ensure_ascii=False, separators=(", ", ": "))
@@ -125,10 +252,15 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
 
 
 @contextlib.contextmanager
-def open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Iterator[IO[str]]:
+def open_output(
+    output: Path | None, *, stream: bool = False, append: bool = False, binary: bool = False
+) -> Iterator[IO[Any]]:
     """stdout; a streamed file (``stream``: records reach the disk as they are written, appended
-    to with ``append``); or an atomic file. An OSError on the way is an :class:`OutputError`."""
+    to with ``append``); or an atomic file (``binary`` for Parquet, which needs a file). An
+    OSError on the way is an :class:`OutputError`."""
     if output is None:
+        if binary:
+            raise OutputError("--format parquet needs --output FILE")
         yield sys.stdout
         return
     try:
@@ -137,7 +269,7 @@ def open_output(output: Path | None, *, stream: bool = False, append: bool = Fal
             with open(output, "a" if append else "w", encoding="utf-8", newline="") as fh:
                 yield fh
         else:
-            with atomic_writer(output) as fh:
+            with atomic_writer(output, "wb" if binary else "w") as fh:
                 yield fh
     except OSError as exc:
         raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
@@ -146,13 +278,8 @@ def open_output(output: Path | None, *, stream: bool = False, append: bool = Fal
 def write_frame(frame: Any, fmt: str, output: Path | None, table: Callable[[Any], str]) -> None:
     """Write a DataFrame as CSV, JSONL, JSON, Parquet (needs ``output``) or ``table(frame)``."""
     if fmt == "parquet":
-        if output is None:
-            raise OutputError("--format parquet needs --output FILE")
-        try:
-            with atomic_writer(output, "wb") as bfh:
-                frame.to_parquet(bfh, index=False)
-        except OSError as exc:
-            raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+        with open_output(output, binary=True) as bfh:
+            frame.to_parquet(bfh, index=False)
         return
     with open_output(output) as out:
         if fmt == "csv":
@@ -167,28 +294,32 @@ def write_frame(frame: Any, fmt: str, output: Path | None, table: Callable[[Any]
 
 
 class RecordSink:
-    """Writes records in one format to stdout or a file, streaming where the format allows."""
+    """Writes records in one format to stdout or a file, streaming where the format allows.
 
-    def __init__(
-        self,
-        fmt: str,
-        out: IO[str] | None = None,
-        table_columns: list[tuple[str, int]] | None = None,
-        *,
-        csv_header: bool = True,
-    ) -> None:
+    JSONL and CSV go out record by record, JSON and unsorted tables as they are finished;
+    a sorted table and Parquet are whole documents written by :meth:`close` (on an
+    interrupted run, :meth:`interrupt` finishes the first kind and drops the second).
+    """
+
+    def __init__(self, fmt: str, out: IO[Any] | None = None, layout: Layout | None = None, *, csv_header: bool = True):
         self.fmt = fmt
         self.out = out or sys.stdout
+        self.layout = layout
         self.count = 0
         self.csv_header = csv_header
         self._json_first = True
         self._csv: csv.DictWriter[str] | None = None
-        self._table_rows: list[dict[str, str]] = []
-        self.table_columns = table_columns or []
+        self._rows: list[tuple[float, dict[str, Any]]] = []
 
-    def write(
-        self, rec: dict[str, Any], table_row: dict[str, str] | None = None, csv_row: dict[str, Any] | None = None
-    ) -> None:
+    @property
+    def whole(self) -> bool:
+        """True when the document is written only once complete (Parquet, a sorted table)."""
+        return self.fmt == "parquet" or (self.fmt == "table" and self.layout is not None and bool(self.layout.sort_key))
+
+    def _csv_row(self, rec: dict[str, Any]) -> dict[str, Any]:
+        return self.layout.csv_row(rec) if self.layout else flatten_record(rec)
+
+    def write(self, rec: dict[str, Any]) -> None:
         """Emit one record."""
         self.count += 1
         if self.fmt == "jsonl":
@@ -198,23 +329,36 @@ class RecordSink:
             self.out.write(("[\n" if self._json_first else ",\n") + dumps_record(rec))
             self._json_first = False
         elif self.fmt == "csv":
-            row = csv_row if csv_row is not None else flatten_record(rec)
+            row = self._csv_row(rec)
             if self._csv is None:
                 self._csv = csv.DictWriter(self.out, fieldnames=list(row.keys()), lineterminator="\n")
                 if self.csv_header:
                     self._csv.writeheader()
             self._csv.writerow(row)
             self.out.flush()
+        elif self.fmt == "parquet":
+            self._rows.append((0.0, self._csv_row(rec)))
         else:
-            self._table_rows.append(table_row or {})
+            key = self.layout.sort_key(rec) if self.layout and self.layout.sort_key else 0.0
+            self._rows.append((key, self.layout.table_row(rec) if self.layout else {}))
 
     def close(self) -> None:
-        """Finish the document (closing JSON bracket, render table)."""
+        """Finish the document (closing JSON bracket, render table, write Parquet)."""
         if self.fmt == "json":
             self.out.write("[]\n" if self._json_first else "\n]\n")
+        elif self.fmt == "parquet":
+            import pandas as pd
+
+            pd.DataFrame([row for _, row in self._rows]).to_parquet(self.out, index=False)
         elif self.fmt == "table":
-            self.out.write(render_table(self._table_rows, self.table_columns))
+            rows = sorted(self._rows, key=lambda t: t[0]) if self.whole else self._rows
+            self.out.write(render_table([row for _, row in rows], self.layout.columns if self.layout else []))
         self.out.flush()
+
+    def interrupt(self) -> None:
+        """Finish what an interrupted run has written; a whole document is not written at all."""
+        if not self.whole:
+            self.close()
 
 
 def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> str:
@@ -275,3 +419,25 @@ def resume_keys(path: str | Path, fmt: str) -> set[str]:
             if row.get("path"):
                 keys.add(row["path"])
     return keys
+
+
+class Resume:
+    """``--resume``: the stories already in a JSONL/CSV results file, which a run skips and appends after."""
+
+    def __init__(self, output: Path | None, fmt: str) -> None:
+        if output is None or fmt not in STREAM_FORMATS:
+            raise OutputError("--resume needs --output FILE with --format jsonl or csv")
+        self.done = resume_keys(output, fmt)
+
+    @property
+    def appending(self) -> bool:
+        """True when the file already holds results (so no new CSV header)."""
+        return bool(self.done)
+
+    def skip_done(self, items: Iterable[Any]) -> Iterator[Any]:
+        """Items (stories, or ``(story, prediction)`` pairs) not yet in the file; read errors pass."""
+        for item in items:
+            story = item[0] if isinstance(item, tuple) else item
+            if not isinstance(story, ReadError) and story.path in self.done:
+                continue
+            yield item

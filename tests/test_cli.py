@@ -115,7 +115,7 @@ def test_python_dash_m_and_console_script():
 
 
 def test_progress_line_has_rate_and_eta(capsys):
-    from classifier.cli import Progress
+    from classifier.progress import Progress
 
     p = Progress(True, "scoring", total=10)
     for _ in range(3):

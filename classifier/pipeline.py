@@ -1,0 +1,202 @@
+"""The commands' runs as library calls: read → (score → audit) → write, one pass over the inputs.
+
+Read errors go to ``on_error``, one line each, and the batch goes on; Ctrl-C stops the pass,
+keeps what is written and raises :class:`Interrupted`. Where the scoring runs (here, on
+local worker processes, on Dask) is chosen by :func:`score_inputs`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from classifier.output import (
+    HEADERS_LAYOUT,
+    SCORE_LAYOUT,
+    STREAM_FORMATS,
+    Layout,
+    RecordSink,
+    Resume,
+    atomic_writer,
+    audit_layout,
+    open_output,
+)
+from classifier.progress import Progress
+from classifier.readers import ReadError, ReadOptions, iter_stories
+
+ErrorSink = Callable[[str], None]
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a run; what was written is kept."""
+
+    def __init__(self, done: int) -> None:
+        super().__init__(f"interrupted after {done} stories; results so far are written")
+        self.done = done
+
+
+@dataclass
+class RunResult:
+    """What a run did."""
+
+    #: Stories written.
+    written: int = 0
+    #: Inputs (files, rows) that could not be read.
+    failed: int = 0
+    #: Audited stories with a finding of a ``fail_on`` kind.
+    flagged: int = 0
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """Where and how stories are scored."""
+
+    explain: int = 3
+    #: Processes (0: all cores).
+    jobs: int = 0
+    #: ``local`` or ``dask``.
+    backend: str = "local"
+    #: Dask scheduler address, or ``local`` for a LocalCluster.
+    scheduler: str = "local"
+
+
+class Batch:
+    """One pass over a command's inputs: read errors reported, progress ticked, Ctrl-C handled."""
+
+    def __init__(self, on_error: ErrorSink, progress: Progress | None = None) -> None:
+        self.on_error = on_error
+        self.progress = progress or Progress(False, "")
+        self.result = RunResult()
+        self.done = 0
+
+    def good(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The items that are not read errors; each error goes to ``on_error``."""
+        for item in items:
+            if isinstance(item, ReadError):
+                self.result.failed += 1
+                self.on_error(str(item))
+                continue
+            yield item
+            self.done += 1
+            self.progress.tick()
+
+    @contextlib.contextmanager
+    def writing(self, fmt: str, output: Path | None, layout: Layout, *, append: bool = False) -> Iterator[RecordSink]:
+        """A sink on stdout or ``output``, finished at the end; on Ctrl-C, :class:`Interrupted`."""
+        with open_output(output, stream=fmt in STREAM_FORMATS, append=append, binary=fmt == "parquet") as out:
+            sink = RecordSink(fmt, out, layout, csv_header=not append)
+            try:
+                yield sink
+            except KeyboardInterrupt:
+                self.progress.close()
+                sink.interrupt()
+                raise Interrupted(self.done) from None
+            self.progress.close()
+            sink.close()
+        self.result.written = sink.count
+
+
+def score_inputs(
+    paths: list[str], options: ReadOptions, model: Any, scoring: Scoring, *, resume: Resume | None = None
+) -> Iterator[Any]:
+    """``(story, prediction)`` pairs and read errors in input order, minus stories ``resume`` has.
+
+    On Dask; else on local worker processes that also read (several jobs, no resume, no
+    stdin); else here, with predictions on ``jobs`` processes.
+    """
+    from classifier.modeling.predict import default_jobs, score_dask, score_paths_parallel, score_stream
+
+    if scoring.backend == "dask":
+        stream = score_dask(
+            paths, model, options, scheduler=scoring.scheduler, explain=scoring.explain, jobs=scoring.jobs
+        )
+        return resume.skip_done(stream) if resume else stream
+    jobs = scoring.jobs or default_jobs()
+    if jobs > 1 and resume is None and "-" not in paths:
+        # Workers read, parse and score whole partitions; the parent only writes.
+        return score_paths_parallel(paths, model, options, explain=scoring.explain, jobs=jobs)
+    items = iter_stories(paths, options)
+    return score_stream(resume.skip_done(items) if resume else items, model, explain=scoring.explain, jobs=jobs)
+
+
+def headers(
+    paths: list[str],
+    options: ReadOptions,
+    *,
+    fmt: str,
+    output: Path | None = None,
+    include_body: bool = False,
+    on_error: ErrorSink,
+) -> RunResult:
+    """Write what each story declares."""
+    batch = Batch(on_error)
+    with batch.writing(fmt, output, HEADERS_LAYOUT) as sink:
+        for story in batch.good(iter_stories(paths, options)):
+            sink.write(story.to_record(include_body=include_body))
+    return batch.result
+
+
+def score(
+    paths: list[str],
+    options: ReadOptions,
+    model: Any,
+    scoring: Scoring,
+    *,
+    fmt: str,
+    output: Path | None = None,
+    resume: bool = False,
+    on_error: ErrorSink,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Write each story's predicted rating and warnings."""
+    from classifier.modeling.predict import score_record
+
+    batch = Batch(on_error, progress)
+    done = Resume(output, fmt) if resume else None
+    scored = score_inputs(paths, options, model, scoring, resume=done)
+    with batch.writing(fmt, output, SCORE_LAYOUT, append=bool(done and done.appending)) as sink:
+        for story, prediction in batch.good(scored):
+            sink.write(score_record(story, prediction))
+    return batch.result
+
+
+def audit(
+    paths: list[str],
+    options: ReadOptions,
+    model: Any,
+    policy: Any,
+    scoring: Scoring,
+    *,
+    fmt: str,
+    output: Path | None = None,
+    resume: bool = False,
+    report: Path | None = None,
+    report_limit: int = 1000,
+    on_error: ErrorSink,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Write each story's audit (declared against predicted); also an HTML report to ``report``."""
+    from classifier.audit import audit_story, fails
+    from classifier.modeling.predict import score_record
+    from classifier.report import ReportBuilder
+
+    builder = ReportBuilder(limit=report_limit, scale=policy.scale, taxonomy=policy.taxonomy) if report else None
+    batch = Batch(on_error, progress)
+    done = Resume(output, fmt) if resume else None
+    scored = score_inputs(paths, options, model, scoring, resume=done)
+    layout = audit_layout(policy.get_taxonomy(), policy.scale)
+    with batch.writing(fmt, output, layout, append=bool(done and done.appending)) as sink:
+        for story, prediction in batch.good(scored):
+            rec = score_record(story, prediction)
+            rec["audit"] = audit_story(story, prediction, model.thresholds_, policy)
+            batch.result.flagged += fails(rec["audit"], policy.fail_on)
+            sink.write(rec)
+            if builder is not None:
+                builder.add(rec)
+    if builder is not None and report is not None:
+        with atomic_writer(report) as fh:
+            fh.write(builder.render())
+    return batch.result
