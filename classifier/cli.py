@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -111,15 +111,21 @@ SchedulerOpt = Annotated[
 ]
 
 
+def _say(command: str, quiet: bool = False) -> Callable[[str], None]:
+    """Progress messages of a long command on stderr (none when ``quiet``)."""
+    return lambda message: None if quiet else typer.echo(f"ficrate {command}: {message}", err=True)
+
+
 @contextlib.contextmanager
-def _exits() -> Iterator[None]:
-    """Library errors as one line on stderr and the exit status (130 for Ctrl-C, else 2)."""
+def _exits(*errors: type[Exception]) -> Iterator[None]:
+    """Library errors (and ``errors``) as one line on stderr and the exit status (130 for Ctrl-C, else 2)."""
+    caught: tuple[type[Exception], ...] = (OutputError, TaxonomyError, *errors)
     try:
         yield
     except Interrupted as exc:
         error(str(exc))
         raise typer.Exit(130) from None
-    except (OutputError, TaxonomyError) as exc:
+    except caught as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
 
@@ -311,7 +317,7 @@ def train(
             seed=seed,
             exclude=excl,
             relabel=rel,
-            progress=lambda msg: None if quiet else typer.echo(f"ficrate train: {msg}", err=True),
+            progress=_say("train", quiet),
             command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
         )
     except ModelError as exc:
@@ -455,8 +461,15 @@ def audit(
     )
     options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     if cross_validate:
-        _audit_labels(paths, options, fmt=fmt.value, output=output, folds=folds)
-        return
+        from classifier.label_audit import TooFewLabels
+
+        with _exits(TooFewLabels):
+            result = pipeline.audit_labels(
+                paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=_say("audit")
+            )
+        if result.failed:
+            raise typer.Exit(EXIT_ERRORS)
+        raise typer.Exit(EXIT_FINDINGS if result.flagged else EXIT_OK)
     story_model, _card = _load_model(model, debug)
     policy = AuditPolicy(
         min_confidence=min_confidence,
@@ -483,31 +496,6 @@ def audit(
         )
     _finish(result, "the rest were audited")
     if result.flagged:
-        raise typer.Exit(EXIT_FINDINGS)
-
-
-def _audit_labels(paths: list[str], options: ReadOptions, *, fmt: str, output: Path | None, folds: int) -> None:
-    """``audit --cross-validate``: rank the labels of a training collection by how likely each is wrong."""
-    from classifier.label_audit import TooFewLabels, audit_labels, has_issues, issues_table
-    from classifier.output import write_frame
-
-    try:
-        ranked, failed = audit_labels(
-            paths,
-            options.get_taxonomy(),
-            options,
-            folds=folds,
-            progress=lambda m: typer.echo(f"ficrate audit: {m}", err=True),
-            on_error=error,
-        )
-    except TooFewLabels as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-    with _exits():
-        write_frame(ranked, fmt, output, table=issues_table)
-    if failed:
-        raise typer.Exit(EXIT_ERRORS)
-    if has_issues(ranked):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -49,11 +49,6 @@ def audit_labels(
     return cross_validated_audit(frame, taxonomy, folds=folds, progress=progress), len(errors)
 
 
-def has_issues(ranked: pd.DataFrame) -> bool:
-    """True when any label is a likely issue."""
-    return bool(ranked["likely_issue"].any()) if len(ranked) else False
-
-
 def issues_table(ranked: pd.DataFrame, limit: int = 50) -> str:
     """The terminal view: the ``limit`` likeliest label issues and a count."""
     top = ranked[ranked["likely_issue"]].head(limit)

@@ -200,3 +200,27 @@ def audit(
         with atomic_writer(report) as fh:
             fh.write(builder.render())
     return batch.result
+
+
+def audit_labels(
+    paths: list[str],
+    options: ReadOptions,
+    *,
+    fmt: str,
+    output: Path | None = None,
+    folds: int = 5,
+    on_error: ErrorSink,
+    progress: Callable[[str], None] | None = None,
+) -> RunResult:
+    """Write the labels of a training collection ranked by how likely each is wrong (``flagged``:
+    the likely issues). Raises :class:`~classifier.label_audit.TooFewLabels` on too little data."""
+    from classifier.label_audit import audit_labels, issues_table
+    from classifier.output import write_frame
+
+    ranked, failed = audit_labels(
+        paths, options.get_taxonomy(), options, folds=folds, progress=progress, on_error=on_error
+    )
+    write_frame(ranked, fmt, output, table=issues_table)
+    return RunResult(
+        written=len(ranked), failed=failed, flagged=int(ranked["likely_issue"].sum()) if len(ranked) else 0
+    )
