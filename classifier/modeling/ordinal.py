@@ -29,23 +29,37 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> OrdinalCumulativeClassifier:
-        """Fit one binary model per threshold between consecutive classes."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, y_upper: Any = None) -> OrdinalCumulativeClassifier:
+        """Fit one binary model per threshold between consecutive classes.
+
+        ``y_upper`` (optional, same classes as ``y`` or NaN) marks interval-censored labels: a
+        row known only to lie between ``y`` and ``y_upper`` (FanFiction.Net's M is mature or
+        explicit) is left out of the thresholds inside that interval, and used by the others.
+        """
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"))
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"need at least 2 classes to fit, got {len(self.classes_)} class")
         level = np.searchsorted(self.classes_, y)
+        top = level.copy()
+        if y_upper is not None:
+            up = np.asarray(y_upper, dtype=float)
+            cens = ~np.isnan(up)
+            top[cens] = np.maximum(level[cens], np.searchsorted(self.classes_, up[cens], side="right") - 1)
         base = self.estimator if self.estimator is not None else LogisticRegression()
         self.estimators_: list[Any] = []
+        w_all = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         for k in range(1, len(self.classes_)):
-            target = (level >= k).astype(int)
+            use = (level >= k) | (top < k)  # the label decides "y >= k" for these rows
+            target = (level[use] >= k).astype(int)
             est = clone(base)
-            if sample_weight is not None:
-                est.fit(X, target, sample_weight=np.asarray(sample_weight))
+            if len(np.unique(target)) < 2:
+                raise ValueError(f"threshold {self.classes_[k]!r}: labels on only one side after censoring")
+            if w_all is not None:
+                est.fit(X[use], target, sample_weight=w_all[use])
             else:
-                est.fit(X, target)
+                est.fit(X[use], target)
             self.estimators_.append(est)
         return self
 
