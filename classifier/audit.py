@@ -19,8 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.datasets import ARCHIVE_WARNINGS
-from classifier.labels import RATING_LEVELS
+from classifier.labels import ARCHIVE_WARNINGS, RATING_LEVELS, Taxonomy, load_taxonomy
 from classifier.story import Story
 
 #: Every verdict kind, in severity order (prefix before ``:`` for per-warning kinds).
@@ -51,12 +50,19 @@ class AuditPolicy:
         story with explicit content is not under-rated by default.
     scale : str
         Scale used to show ratings (``ao3`` or ``ffn``).
+    taxonomy : Taxonomy, optional
+        Maps freeform tags to the warnings they declare (default: the packaged taxonomy).
     """
 
     min_confidence: float = 0.5
     ffn_m_covers_explicit: bool = True
     scale: str = "ao3"
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    taxonomy: Taxonomy | None = None
+
+    def get_taxonomy(self) -> Taxonomy:
+        """The taxonomy in use (the packaged default unless one was given)."""
+        return self.taxonomy if self.taxonomy is not None else load_taxonomy()
 
 
 @dataclass
@@ -155,7 +161,7 @@ def audit_story(
             )
 
     declared_ids = set(story.declared.warnings.canonical)
-    covered = declared_ids | _tag_warnings(story)
+    covered = declared_ids | _tag_warnings(story, policy.get_taxonomy())
     # A declared rating speaks for content it implies: explicit covers sex and language,
     # mature covers language (AO3 and FFN guidelines).
     if declared_level is not None and declared_level >= 2:
@@ -204,14 +210,11 @@ def audit_story(
     }
 
 
-def _tag_warnings(story: Story) -> set[str]:
+def _tag_warnings(story: Story, taxonomy: Taxonomy) -> set[str]:
     """Warnings named by the story's freeform tags (AO3 "Additional Tags", FanFicFare genres)."""
-    from classifier.labels import load_taxonomy
-
-    tax = load_taxonomy()
     out: set[str] = set()
     for tag in story.declared.tags.get("freeform", []):
-        out.update(tax.map_term(tag))
+        out.update(taxonomy.map_term(tag))
     return out
 
 

@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from classifier import __version__
+from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, default_shared_dir
 
 app = typer.Typer(
     name="ficrate",
@@ -307,7 +308,7 @@ def headers(
     rating_col: RatingColOpt = None,
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     include_body: Annotated[
         bool, typer.Option("--include-body", help="Add the parsed body text to JSON output.")
     ] = False,
@@ -420,7 +421,7 @@ def _progress(paths: list[str], label: str) -> Progress:
 
 ModelOpt = Annotated[
     Path | None,
-    typer.Option("--model", "-m", help="Model directory (default: models/ficrate-default or $FICRATE_MODEL)."),
+    typer.Option("--model", "-m", help=f"Model directory (default: models/{DEFAULT_MODEL_NAME} or ${MODEL_ENV})."),
 ]
 JobsOpt = Annotated[int, typer.Option("--jobs", "-j", min=0, help="Processes for scoring (0 = all cores).")]
 ExplainOpt = Annotated[int, typer.Option("--explain", min=0, max=20, help="Evidence passages per predicted label.")]
@@ -490,7 +491,7 @@ def score(
     rating_col: RatingColOpt = None,
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
 ) -> None:
     """Predict each story's rating and warnings from its text, with evidence passages.
@@ -581,7 +582,7 @@ def train(
     rating_col: RatingColOpt = None,
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -677,7 +678,7 @@ def evaluate(
     rating_col: RatingColOpt = None,
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
 ) -> None:
     """Measure a model on labelled data beside a TF-IDF baseline and a lexicon rule; write a report.
@@ -689,8 +690,7 @@ def evaluate(
     options = _read_options(**_reading(locals()))
     story_model, card = _load_model(model, debug)
     if shared is None:
-        candidate = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-        shared = candidate if candidate.exists() else None
+        shared = default_shared_dir()
     try:
         result = evaluate_model(
             story_model,
@@ -730,10 +730,7 @@ def audit_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _audit_row(rec: dict[str, Any], scale: str) -> dict[str, str]:
-    from classifier.labels import load_taxonomy
-
-    tax = load_taxonomy()
+def _audit_row(rec: dict[str, Any], scale: str, tax: Any) -> dict[str, str]:
     declared = rec["declared"]["rating"]
     pred = rec["prediction"]
     findings = "; ".join(
@@ -796,7 +793,7 @@ def audit(
     rating_col: RatingColOpt = None,
     warnings_col: WarningsColOpt = None,
     taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = 50 * 1024 * 1024,
+    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
 ) -> None:
     """Compare declared headers with what the text calls for: under-rated stories, missing warnings.
@@ -827,12 +824,13 @@ def audit(
         ffn_m_covers_explicit=ffn_m_covers_explicit,
         scale=scale.value,
         fail_on=fail_kinds,
+        taxonomy=options.get_taxonomy(),
     )
     builder = None
     if report is not None:
         from classifier.report import ReportBuilder
 
-        builder = ReportBuilder(limit=report_limit, scale=scale.value)
+        builder = ReportBuilder(limit=report_limit, scale=scale.value, taxonomy=options.get_taxonomy())
     failing = 0
     table_rows: list[tuple[float, dict[str, str]]] = []
     parquet_rows: list[dict[str, Any]] = []
@@ -862,7 +860,7 @@ def audit(
                 if sink is not None:
                     sink.write(rec, csv_row=audit_csv_row(rec))
                 elif fmt == AuditFormat.table:
-                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value)))
+                    table_rows.append((rec["audit"]["severity"], _audit_row(rec, scale.value, options.get_taxonomy())))
                 else:
                     parquet_rows.append(audit_csv_row(rec))
                 if builder is not None:

@@ -19,12 +19,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classifier.labels import RATING_LEVELS, Taxonomy
+from classifier.labels import ARCHIVE_WARNINGS, RATING_LEVELS, Taxonomy
 
 NAN = float("nan")
-
-#: AO3 archive warnings: when an author uses them, the four are exhaustive.
-ARCHIVE_WARNINGS = ("violence", "major_character_death", "rape_noncon", "underage")
 
 #: Trigger-passage warnings mapped onto the taxonomy (others have no counterpart).
 PASSAGE_WARNING_MAP = {"violence": "violence", "war": "violence", "death": "major_character_death"}

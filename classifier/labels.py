@@ -16,6 +16,9 @@ from typing import Any
 
 RATING_LEVELS: tuple[str, ...] = ("general", "teen", "mature", "explicit")
 
+#: AO3 archive warnings: when an author uses them, the four are exhaustive.
+ARCHIVE_WARNINGS: tuple[str, ...] = ("violence", "major_character_death", "rape_noncon", "underage")
+
 #: Warning status values, see :class:`DeclaredWarnings`.
 WARNING_STATUSES: tuple[str, ...] = ("declared", "none", "withheld", "absent")
 

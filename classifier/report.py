@@ -13,7 +13,7 @@ import re
 from collections import Counter, defaultdict
 from typing import Any
 
-from classifier.labels import RATING_LEVELS
+from classifier.labels import RATING_LEVELS, Taxonomy, load_taxonomy
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2330;background:#f6f7f9}
@@ -67,11 +67,16 @@ class ReportBuilder:
         Most severe flagged stories kept for the detailed list.
     scale : str
         Rating scale for display (``ao3`` or ``ffn``).
+    taxonomy : Taxonomy, optional
+        Whose display names the ratings get (default: the packaged taxonomy).
     """
 
-    def __init__(self, limit: int = 1000, scale: str = "ao3", title: str = "ficrate audit") -> None:
+    def __init__(
+        self, limit: int = 1000, scale: str = "ao3", title: str = "ficrate audit", taxonomy: Taxonomy | None = None
+    ) -> None:
         self.limit = limit
         self.scale = scale
+        self.taxonomy = taxonomy or load_taxonomy()
         self.title = title
         self.total = 0
         self.status: Counter[str] = Counter()
@@ -127,10 +132,14 @@ class ReportBuilder:
                 heapq.heappushpop(self._heap, item)
 
     def _level(self, level: str) -> str:
-        if level == "unknown":
-            return "unknown"
-        display = {"ao3": ["General", "Teen", "Mature", "Explicit"], "ffn": ["K/K+", "T", "M", "MA"]}
-        return display.get(self.scale, display["ao3"])[RATING_LEVELS.index(level)]
+        """A level's display name on the report's scale, from the taxonomy."""
+        return self.taxonomy.rating_display(None if level == "unknown" else level, self.scale)
+
+    def _axis(self, level: str) -> str:
+        """A heatmap row/column label: the display name, with the level where two levels share it."""
+        name = self._level(level)
+        shared = sum(self._level(other) == name for other in RATING_LEVELS) > 1
+        return f"{name} ({level})" if shared and level != "unknown" else name
 
     def render(self) -> str:
         """The complete HTML document."""
@@ -164,7 +173,7 @@ class ReportBuilder:
     def _heatmap(self) -> str:
         rows_lv = [*RATING_LEVELS, "unknown"]
         peak = max(self.heat.values(), default=1)
-        head = "".join(f"<th>{_esc(self._level(p))}</th>" for p in RATING_LEVELS)
+        head = "".join(f"<th>{_esc(self._axis(p))}</th>" for p in RATING_LEVELS)
         body = []
         for d in rows_lv:
             cells = []
@@ -174,7 +183,7 @@ class ReportBuilder:
                 under = d != "unknown" and RATING_LEVELS.index(p) > RATING_LEVELS.index(d)
                 color = f"rgba(200,60,40,{alpha:.2f})" if under else f"rgba(40,90,180,{alpha:.2f})"
                 cells.append(f"<td style='background:{color}'>{n}</td>")
-            body.append(f"<tr><th class='l'>{_esc(self._level(d))}</th>{''.join(cells)}</tr>")
+            body.append(f"<tr><th class='l'>{_esc(self._axis(d))}</th>{''.join(cells)}</tr>")
         return (
             "<section id='heatmap'><h2>Declared (rows) vs predicted (columns) rating</h2>"
             f"<table><tr><th class='l'>declared \\ predicted</th>{head}</tr>{''.join(body)}</table>"

@@ -67,6 +67,28 @@ def test_verdict_schema(example_audit):
     assert rec["audit"]["verdicts"][0]["kind"] == "under-rated"
 
 
+def test_custom_taxonomy_maps_freeform_tags_in_audit(example_audit, tmp_path):
+    """--taxonomy is what maps freeform tags to warnings (and names the ratings in the table)."""
+    data = json.loads((REPO / "classifier" / "data" / "taxonomy.json").read_text(encoding="utf-8"))
+    for w in data["warnings"]:
+        if w["id"] == "major_character_death":
+            w["patterns"].append(r"\bsailing\b")  # quiet-harbour.txt is tagged "Sailing"
+    data["ratings"]["display"]["ao3"]["teen"] = "Teens Only Please"
+    custom = tmp_path / "taxonomy.json"
+    custom.write_text(json.dumps(data), encoding="utf-8")
+    story = str(EXAMPLES / "quiet-harbour.txt")
+    assert "missing-warning:major_character_death" in kinds(example_audit["quiet-harbour.txt"])
+
+    r = runner.invoke(app, ["audit", story, "-f", "jsonl", "--jobs", "1", "--taxonomy", str(custom)])
+    assert r.exit_code in (0, 1), r.stderr
+    (rec,) = map(json.loads, r.stdout.splitlines())
+    assert "missing-warning:major_character_death" not in kinds(rec)
+
+    table = runner.invoke(app, ["audit", story, "--jobs", "1", "--fail-on", "none", "--taxonomy", str(custom)])
+    assert table.exit_code == 0, table.stderr
+    assert "Teens Only Please" in table.stdout
+
+
 def test_exit_codes():
     ok = runner.invoke(app, ["audit", str(EXAMPLES / "bakery-morning.txt")])
     assert ok.exit_code == 0, ok.stdout

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classifier.config import DEFAULT_MAX_SIZE
 from classifier.labels import Taxonomy, load_taxonomy
 from classifier.readers.errors import ReadError
 from classifier.readers.tables import TableOptions
@@ -38,8 +39,6 @@ INPUT_FORMATS = ("auto", "text", "html", "epub", "csv", "tsv", "jsonl", "json", 
 #: Extensions picked up when walking a directory. Tables (CSV/JSONL/Parquet) in a story
 #: folder are usually metadata, so they are read only when named (or globbed) explicitly.
 STORY_EXTENSIONS = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub", ""}
-
-DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 
 
 @dataclass

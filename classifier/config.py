@@ -1,0 +1,36 @@
+"""Default locations: the shipped model, ``$FICRATE_MODEL`` and the shared data folder.
+
+One place for paths that commands fall back to when none is given.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Environment variable naming the model directory to use by default.
+MODEL_ENV = "FICRATE_MODEL"
+#: Name of the shipped model's directory under ``models/``.
+DEFAULT_MODEL_NAME = "ficrate-default"
+#: The source checkout (or editable install) this package lives in.
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The shared data folder beside the checkout (``../shared/data``).
+SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+#: Refuse input files larger than this many bytes unless told otherwise (``--max-size``).
+DEFAULT_MAX_SIZE = 50 * 1024 * 1024
+
+
+def default_model_dir() -> Path:
+    """``$FICRATE_MODEL``, else the repository's ``models/ficrate-default`` (beside the package
+    for a source checkout or editable install, or under the current directory)."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return Path(env)
+    beside = REPO_ROOT / "models" / DEFAULT_MODEL_NAME
+    here = Path.cwd() / "models" / DEFAULT_MODEL_NAME
+    return beside if beside.exists() or not here.exists() else here
+
+
+def default_shared_dir() -> Path | None:
+    """``../shared/data`` beside the checkout when it exists (summaries for evaluate's baseline)."""
+    return SHARED_DATA_DIR if SHARED_DATA_DIR.exists() else None
