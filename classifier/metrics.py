@@ -239,16 +239,18 @@ def audit_figures(
     Planted errors are made as the issue describes: the declared rating lowered by one or two
     levels, and a present archive warning removed from the header ("No Archive Warnings Apply").
     """
-    from classifier.datasets import ARCHIVE_WARNINGS
+    from classifier.labels import ARCHIVE_WARNINGS
 
     exact = ~np.isnan(lv) & np.isnan(upper)
     y = np.where(exact, lv, 0).astype(int)
     above = _p_above(levels, y)
     grid = np.round(np.linspace(0.3, 0.99, 70), 2)
     if min_confidence is None:
-        ok = [t for t in grid if (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
+        ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
         min_confidence = float(ok[0]) if ok else float(grid[-1])
     out: dict[str, Any] = {"min_confidence": min_confidence}
+    if np.isnan(levels).all():
+        exact = np.zeros(len(exact), dtype=bool)  # a system without ratings: no rating figures
     out["under_rated_false_alarms"] = _rate(above[exact] >= min_confidence)
     for drop in (1, 2):
         sel = exact & (y >= drop)
@@ -262,6 +264,9 @@ def audit_figures(
     def flags(conf: float) -> np.ndarray:
         return P >= np.maximum(thr, conf)
 
+    if not known.any():
+        out["warning_confidence"] = 0.5 if warning_confidence is None else warning_confidence
+        return out
     if warning_confidence is None:
         ok = [t for t in grid if (flags(t) & ~T).any(axis=1).mean() <= MISSING_WARNING_BUDGET]
         warning_confidence = float(ok[0]) if ok else float(grid[-1])
@@ -281,7 +286,7 @@ def protocol_report(
     audit: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Rating, warning and audit figures of probabilities against labels."""
-    from classifier.datasets import ARCHIVE_WARNINGS
+    from classifier.labels import ARCHIVE_WARNINGS
     
 
     known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)

@@ -263,7 +263,7 @@ class ReportBuilder:
 
 def highlight(snippet: str, label: str | None) -> str:
     """Escape ``snippet`` and mark the lexicon words that bear on ``label``."""
-    from classifier.modeling.model import evidence_words
+    from classifier.modeling.evidence import evidence_words
 
     wanted = evidence_words(label or "rating")
     if not wanted:

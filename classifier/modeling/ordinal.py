@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 
 class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
@@ -49,7 +49,7 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
             top[cens] = np.maximum(level[cens], np.searchsorted(self.classes_, up[cens], side="right") - 1)
         base = self.estimator if self.estimator is not None else LogisticRegression()
         self.estimators_: list[Any] = []
-        w_all = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        w_all = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         for k in range(1, len(self.classes_)):
             use = (level >= k) | (top < k)  # the label decides "y >= k" for these rows
             target = (level[use] >= k).astype(int)

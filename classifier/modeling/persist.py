@@ -18,16 +18,15 @@ import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from classifier.config import DEFAULT_MODEL_NAME, default_model_dir
 from classifier.modeling.weights import SPEC_FILE, WEIGHTS_FILE, WeightsError, load_weights, save_weights
 
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
 FORMAT = "ficrate-model/2"
-DEFAULT_MODEL_NAME = "ficrate-default"
 ARTIFACTS = (WEIGHTS_FILE, SPEC_FILE)
 
 
@@ -75,18 +74,6 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def default_model_dir() -> Path:
-    """``$FICRATE_MODEL``; else the model shipped inside the package (wheel installs) or the
-    repository's ``models/ficrate-default`` beside the package (source checkouts)."""
-    env = os.environ.get("FICRATE_MODEL")
-    if env:
-        return Path(env)
-    packaged = Path(str(resources.files("classifier"))) / "default_model"
-    if (packaged / CARD_JSON).is_file():
-        return packaged
-    return Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
 
 
 def save_model(spec: dict[str, Any], arrays: dict[str, Any], out_dir: str | Path, card: dict[str, Any], *, force: bool = False) -> Path:

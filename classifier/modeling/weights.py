@@ -49,7 +49,7 @@ def save_weights(directory: Path, spec: dict[str, Any], arrays: dict[str, np.nda
     buf = io.BytesIO()
     np.savez(buf, **{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()})
     (directory / WEIGHTS_FILE).write_bytes(buf.getvalue())
-    (directory / SPEC_FILE).write_text(json.dumps(spec, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / SPEC_FILE).write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def load_weights(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
