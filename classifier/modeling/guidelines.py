@@ -87,6 +87,34 @@ def passage_rule_matrix(
     return _noisy_or(_passage_signals(np.asarray(counts, dtype=float), words, categories, cfg), cfg, (n,))
 
 
+#: Rule labels that floor the rating's cumulative probabilities P(>= teen / mature / explicit).
+RATING_RULES = ("rating>=teen", "rating>=mature", "rating>=explicit")
+
+
+def story_rules(
+    counts: list[np.ndarray], words: list[np.ndarray], categories: list[str], cfg: dict[str, Any], warning_ids: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per story: rule probabilities of the rating floors ``(n, 3)`` and of each warning ``(n, W)``."""
+    rating = np.zeros((len(counts), len(RATING_RULES)))
+    warn = np.zeros((len(counts), len(warning_ids)))
+    for i, (c, w) in enumerate(zip(counts, words, strict=True)):
+        probs = rule_probs(signals(c, w, categories, cfg), cfg)
+        rating[i] = [probs.get(h, 0.0) for h in RATING_RULES]
+        warn[i] = [probs.get(wid, 0.0) for wid in warning_ids]
+    return rating, warn
+
+
+def raise_levels(levels: np.ndarray, rating_rules: np.ndarray) -> np.ndarray:
+    """Level probabilities with P(>= level k) raised by its rule (noisy-OR), kept monotone."""
+    if not np.any(rating_rules):
+        return levels
+    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    cum = combine(cum, rating_rules)
+    cum = np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]  # a floor on >= k also floors >= k-1
+    n = cum.shape[0]
+    return np.clip(np.hstack([np.ones((n, 1)), cum]) - np.hstack([cum, np.zeros((n, 1))]), 0.0, 1.0)
+
+
 def combine(model_p: Any, rule_p: Any) -> Any:
     """Noisy-OR: either the learned model or the on-page evidence can raise a label."""
     return 1.0 - (1.0 - model_p) * (1.0 - rule_p)

@@ -27,7 +27,7 @@ import numpy as np
 
 from classifier.features import CompiledLexicon, passage_counts, split_passages, story_feature_names, story_features
 from classifier.modeling.evidence import best_snippet
-from classifier.modeling.guidelines import combine, passage_rule_matrix, rule_probs, signals
+from classifier.modeling.guidelines import RATING_RULES, combine, passage_rule_matrix, raise_levels, story_rules
 from classifier.modeling.prediction import Evidence, Prediction
 from classifier.modeling.weights import WeightsError, validate
 
@@ -104,12 +104,8 @@ class StoryScorer:
         learned = _sigmoid(Z @ a["warning_coef"].T + a["warning_intercept"]) * (a["warning_learned"] > 0)
         return levels_from_cumulative(cum), learned
 
-    def _rules(self, counts: list[np.ndarray], words: list[np.ndarray]) -> np.ndarray:
-        out = np.zeros((len(counts), len(self.warning_ids)))
-        for i, (c, w) in enumerate(zip(counts, words, strict=True)):
-            probs = rule_probs(signals(c, w, self.lexicon.names, self.guidelines), self.guidelines)
-            out[i] = [probs.get(wid, 0.0) for wid in self.warning_ids]
-        return out
+    def _rules(self, counts: list[np.ndarray], words: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return story_rules(counts, words, self.lexicon.names, self.guidelines, self.warning_ids)
 
     def predict_proba(self, texts: list[str]) -> Scores:
         """Run the chain on ``texts`` (story bodies)."""
@@ -122,8 +118,8 @@ class StoryScorer:
         n_feat = len(self.spec["features"])
         F = np.vstack([story_features(c, w, self.lexicon.names) for c, w in zip(counts, words, strict=True)]) if texts else np.zeros((0, n_feat))
         levels, learned = self._from_features(F)
-        rules = self._rules(counts, words)
-        return Scores(levels, combine(learned, rules), learned, rules, F, spans, counts, words)
+        rating_rules, rules = self._rules(counts, words)
+        return Scores(raise_levels(levels, rating_rules), combine(learned, rules), learned, rules, F, spans, counts, words)
 
     def predict(self, texts: list[str], *, explain: int = 3) -> list[Prediction]:
         """Predictions with up to ``explain`` evidence passages per predicted label."""
@@ -151,8 +147,10 @@ class StoryScorer:
         names = self.lexicon.names
         F = np.vstack([story_features(counts[k : k + 1], words[k : k + 1], names) for k in range(len(words))])
         levels, learned = self._from_features(F)
-        cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1][:, 1:]
         rules = passage_rule_matrix(counts, words, names, self.guidelines)
+        n = len(words)
+        levels = raise_levels(levels, np.column_stack([rules.get(h, np.zeros(n)) for h in RATING_RULES]))
+        cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1][:, 1:]
         warn = np.column_stack(
             [combine(learned[:, j], rules.get(w, np.zeros(len(words)))) for j, w in enumerate(self.warning_ids)]
         )

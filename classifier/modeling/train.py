@@ -174,7 +174,7 @@ def train_story_model(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
     """Fit, cross-validate and export; return ``(spec, arrays, report)``."""
     from classifier.features import lexicon_categories, story_feature_names
-    from classifier.modeling.guidelines import combine, load_guidelines, rule_probs, signals
+    from classifier.modeling.guidelines import combine, load_guidelines, raise_levels, story_rules
 
     say = progress or (lambda _m: None)
     t0 = time.time()
@@ -182,10 +182,7 @@ def train_story_model(
     feats = featurize(texts, progress=progress)
     F, cats = feats["F"], feats["categories"]
     guidelines = load_guidelines()
-    rules = np.array(
-        [[rule_probs(signals(c, w, cats, guidelines), guidelines).get(wid, 0.0) for wid in warning_ids]
-         for c, w in zip(feats["counts"], feats["words"], strict=True)]
-    ).reshape(len(texts), len(warning_ids))
+    rating_rules, rules = story_rules(feats["counts"], feats["words"], cats, guidelines, tuple(warning_ids))
     lv, W = Y[:, 0], Y[:, 1:]
     skipped: dict[str, str] = {}
     learn = []
@@ -207,6 +204,7 @@ def train_story_model(
         m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed)
         oof_levels[te], oof_learned[te] = _predict(m, F[te], len(warning_ids))
     oof_warn = combine(oof_learned, rules)
+    oof_levels = raise_levels(oof_levels, rating_rules)
     thresholds: dict[str, float] = {}
     for j, wid in enumerate(warning_ids):
         ok = ~np.isnan(W[:, j])
@@ -230,6 +228,7 @@ def train_story_model(
         say(f"leave-one-source-out: without {src}")
         m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed)
         lev, lw = _predict(m, F[te], len(warning_ids))
+        lev = raise_levels(lev, rating_rules[te])
         loso[src] = protocol_report(lv[te], upper[te], W[te], lev, combine(lw, rules[te]), thresholds, warning_ids, audit=audit_defaults)
 
     say("final fit on all data")
