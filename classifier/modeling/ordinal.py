@@ -15,7 +15,7 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
     """Ordinal classifier from K-1 binary models of P(y >= k) (Frank & Hall, 2001).
 
     Classes are ordered by their sorted value. Cumulative probabilities are forced to be
-    non-increasing in k, so level probabilities are never negative. ``predict`` returns
+    non-increasing in k (each raised to the next one's), so level probabilities are never negative. ``predict`` returns
     the median of the predicted distribution (the highest level whose cumulative
     probability is at least 0.5), which minimises expected absolute level error.
 
@@ -68,7 +68,9 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         cum = np.column_stack([est.predict_proba(X)[:, 1] for est in self.estimators_])
-        return np.minimum.accumulate(cum, axis=1)
+        # Monotone by raising a lower threshold to the higher one's probability: the models for
+        # rarer, more specific content (>= explicit) are the surer evidence.
+        return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-level probabilities, columns in ``classes_`` order."""
