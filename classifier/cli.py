@@ -7,7 +7,6 @@ Heavy modules are imported inside commands so ``ficrate --help`` stays instant.
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -171,23 +170,13 @@ def _reading(params: dict[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Any:
-    """stdout; a streamed file (JSONL/CSV: every finished record is on disk at once, so an
-    interrupted run keeps them); or an atomic file (everything else: complete or nothing)."""
-    if output is None:
-        yield sys.stdout
-        return
-    from classifier.output import atomic_writer
+    from classifier.output import OutputError, open_output
 
     try:
-        if stream:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            with open(output, "a" if append else "w", encoding="utf-8", newline="") as fh:
-                yield fh
-        else:
-            with atomic_writer(output) as fh:
-                yield fh
-    except OSError as exc:
-        error(f"{output}: cannot write ({exc.strerror or exc})")
+        with open_output(output, stream=stream, append=append) as fh:
+            yield fh
+    except OutputError as exc:
+        error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
 
 
@@ -902,40 +891,29 @@ def audit(
 
 
 def _audit_cross_validate(paths: list[str], options: Any, fmt: Any, output: Path | None, folds: int) -> None:
-    from classifier.audit import cross_validated_audit
-    from classifier.datasets import load_training_frame
+    from classifier.label_audit import TooFewLabels, audit_labels, has_issues, issues_table
+    from classifier.output import OutputError, write_frame
 
-    tax = options.get_taxonomy()
-    frame, errors = load_training_frame(paths, tax, options)
-    for e in errors:
-        error(e)
-    if len(frame) < 20:
-        error(f"only {len(frame)} labelled texts; need at least 20 to cross-validate")
+    try:
+        ranked, failed = audit_labels(
+            paths,
+            options.get_taxonomy(),
+            options,
+            folds=folds,
+            progress=lambda m: typer.echo(f"ficrate audit: {m}", err=True),
+            on_error=error,
+        )
+    except TooFewLabels as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
+    try:
+        write_frame(ranked, fmt.value, output, table=issues_table)
+    except OutputError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
+    if failed:
         raise typer.Exit(EXIT_ERRORS)
-    ranked = cross_validated_audit(
-        frame, tax, folds=folds, progress=lambda m: typer.echo(f"ficrate audit: {m}", err=True)
-    )
-    with _open_output(output) as out:
-        if fmt.value == "parquet":
-            out.close()
-            ranked.to_parquet(output, index=False)
-        elif fmt.value == "csv":
-            ranked.to_csv(out, index=False)
-        elif fmt.value == "jsonl":
-            for rec in ranked.to_dict("records"):
-                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        elif fmt.value == "json":
-            out.write(ranked.to_json(orient="records", force_ascii=False) + "\n")
-        else:
-            from classifier.output import render_table
-
-            top = ranked[ranked["likely_issue"]].head(50)
-            cols = [("id", 24), ("label", 22), ("given", 9), ("suggested", 10), ("self_confidence", 15)]
-            out.write(render_table([{k: str(r[k]) for k, _ in cols} for r in top.to_dict("records")], cols))
-            out.write(f"{int(ranked['likely_issue'].sum())} likely label issues among {len(ranked)} labels\n")
-    if errors:
-        raise typer.Exit(EXIT_ERRORS)
-    if bool(ranked["likely_issue"].any()) if len(ranked) else False:
+    if has_issues(ranked):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -1,7 +1,10 @@
-"""Machine and terminal output: JSON/JSONL/CSV records, plain tables, atomic files.
+"""Machine and terminal output: JSON/JSONL/CSV/Parquet records, plain tables, atomic files.
 
 Record schema (``ficrate headers``; ``score`` and ``audit`` add keys, never change these):
 see README "Output schema". CSV flattens each record to one row with stable columns.
+Where output goes: stdout; a streamed file for JSONL/CSV (every finished record is on disk
+at once, so an interrupted run keeps them and ``--resume`` can go on); an atomic file for
+everything else (complete or nothing).
 """
 
 from __future__ import annotations
@@ -13,9 +16,17 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+#: Formats written record by record: a file in one of them keeps what is done, and can be resumed.
+STREAM_FORMATS: tuple[str, ...] = ("jsonl", "csv")
+
+
+class OutputError(Exception):
+    """Output that cannot be written as asked; ``str()`` is the one-line message."""
+
 
 #: Column order of ``--format csv`` for story records.
 CSV_COLUMNS: tuple[str, ...] = (
@@ -107,6 +118,48 @@ def atomic_writer(path: str | Path, mode: str = "w", encoding: str | None = "utf
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def open_output(output: Path | None, *, stream: bool = False, append: bool = False) -> Iterator[IO[str]]:
+    """stdout; a streamed file (``stream``: records reach the disk as they are written, appended
+    to with ``append``); or an atomic file. An OSError on the way is an :class:`OutputError`."""
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        if stream:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            with open(output, "a" if append else "w", encoding="utf-8", newline="") as fh:
+                yield fh
+        else:
+            with atomic_writer(output) as fh:
+                yield fh
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+
+
+def write_frame(frame: Any, fmt: str, output: Path | None, table: Callable[[Any], str]) -> None:
+    """Write a DataFrame as CSV, JSONL, JSON, Parquet (needs ``output``) or ``table(frame)``."""
+    if fmt == "parquet":
+        if output is None:
+            raise OutputError("--format parquet needs --output FILE")
+        try:
+            with atomic_writer(output, "wb") as bfh:
+                frame.to_parquet(bfh, index=False)
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+        return
+    with open_output(output) as out:
+        if fmt == "csv":
+            frame.to_csv(out, index=False)
+        elif fmt == "jsonl":
+            for rec in frame.to_dict("records"):
+                out.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        elif fmt == "json":
+            out.write(frame.to_json(orient="records", force_ascii=False) + "\n")
+        else:
+            out.write(table(frame))
 
 
 class RecordSink:
