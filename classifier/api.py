@@ -100,8 +100,11 @@ class Model:
         """
         return self.scorer.predict([_as_story(story).body], explain=explain)[0]
 
-    def score_many(self, stories: Iterable[str | Story], *, jobs: int = 1, explain: int = 3, batch: int = 32) -> Iterator[Prediction]:
+    def score_many(
+        self, stories: Iterable[str | Story], *, jobs: int = 1, explain: int = 3, batch: int = 32
+    ) -> Iterator[Prediction]:
         """Predictions for many stories, streamed in input order (``jobs`` processes)."""
+
         def batches() -> Iterator[list[str]]:
             chunk: list[str] = []
             for s in stories:

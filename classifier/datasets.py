@@ -59,7 +59,14 @@ def _masked(text: str, names: Iterable[str]) -> str:
 def _row(text: str, group: str, source: str, warnings: list[str], weight: float = 1.0) -> dict[str, Any]:
     # ``rating_upper``: the highest level the declared rating allows (FFN's M is mature or
     # explicit); NaN means exactly ``rating``.
-    row: dict[str, Any] = {"text": text, "group": group, "source": source, "weight": weight, "rating": NAN, "rating_upper": NAN}
+    row: dict[str, Any] = {
+        "text": text,
+        "group": group,
+        "source": source,
+        "weight": weight,
+        "rating": NAN,
+        "rating_upper": NAN,
+    }
     for w in warnings:
         row[w] = NAN
     return row
@@ -255,7 +262,9 @@ def load_training_frame(
         if stories:
             frames.append(stories_frame(stories, taxonomy))
     if not frames:
-        return pd.DataFrame(columns=["text", "group", "source", "weight", "rating", "rating_upper", *taxonomy.warning_ids]), errors
+        return pd.DataFrame(
+            columns=["text", "group", "source", "weight", "rating", "rating_upper", *taxonomy.warning_ids]
+        ), errors
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["text"].astype(str).str.strip().astype(bool)].reset_index(drop=True)
     for col in ["rating", "rating_upper", *taxonomy.warning_ids]:

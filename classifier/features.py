@@ -14,7 +14,6 @@ while learning topic (romance, drama) rather than content. See the model card.
 from __future__ import annotations
 
 import json
-import math
 import re
 from functools import lru_cache
 from importlib import resources

@@ -219,7 +219,7 @@ def _rate(x: np.ndarray) -> dict[str, Any]:
     x = np.asarray(x, dtype=float)
     if len(x) == 0:
         return {"value": None, "n": 0}
-    return {"value": round(float(x.mean()), 4), "n": int(len(x)), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
+    return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
 
 
 def audit_figures(
@@ -281,13 +281,19 @@ def audit_figures(
 
 
 def protocol_report(
-    lv: np.ndarray, upper: np.ndarray, W: np.ndarray, levels: np.ndarray, warn: np.ndarray,
-    thresholds: dict[str, float], warning_ids: tuple[str, ...], *, rounds: int = 200,
+    lv: np.ndarray,
+    upper: np.ndarray,
+    W: np.ndarray,
+    levels: np.ndarray,
+    warn: np.ndarray,
+    thresholds: dict[str, float],
+    warning_ids: tuple[str, ...],
+    *,
+    rounds: int = 200,
     audit: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Rating, warning and audit figures of probabilities against labels."""
     from classifier.labels import ARCHIVE_WARNINGS
-    
 
     known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)
     cum = np.cumsum(levels[known][:, ::-1], axis=1)[:, ::-1]
@@ -297,6 +303,8 @@ def protocol_report(
     out["warnings"] = warning_metrics(W, warn, thresholds, list(warning_ids), rounds=rounds)
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     if cols:
-        out["archive_warnings"] = warning_metrics(W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds)
+        out["archive_warnings"] = warning_metrics(
+            W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds
+        )
     out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, **(audit or {}))
     return out

@@ -25,7 +25,18 @@ def test_default_model_is_small_and_carded(default_model):
     _model, card = default_model
     assert (DEFAULT / "weights.npz").stat().st_size <= 1024 * 1024
     assert not list(DEFAULT.glob("*.joblib")) and not list(DEFAULT.glob("*.pkl"))
-    for key in ("created", "versions", "git_commit", "command", "data", "metrics", "thresholds", "lexicons", "sources", "audit_defaults"):
+    for key in (
+        "created",
+        "versions",
+        "git_commit",
+        "command",
+        "data",
+        "metrics",
+        "thresholds",
+        "lexicons",
+        "sources",
+        "audit_defaults",
+    ):
         assert key in card, key
     assert card["command"].startswith("ficrate train ")
     assert (DEFAULT / "MODEL_CARD.md").exists()
@@ -76,7 +87,9 @@ def scene_text_span(text, ev):
 
 def test_model_holds_no_training_text(shared_data):
     """No summary or full-text fragment of 40+ characters appears in the model's files."""
-    blob = b"".join((DEFAULT / f).read_bytes() for f in ("model.json", "weights.npz", "model_card.json", "MODEL_CARD.md"))
+    blob = b"".join(
+        (DEFAULT / f).read_bytes() for f in ("model.json", "weights.npz", "model_card.json", "MODEL_CARD.md")
+    )
     hits = 0
     for name, key in (("ao3_summaries.jsonl.gz", "summary"), ("fulltext.jsonl.gz", "text")):
         with gzip.open(shared_data / name, "rt", encoding="utf-8") as fh:
@@ -97,13 +110,15 @@ def test_short_texts_stay_in_their_bands(default_model):
     from classifier.labels import RATING_LEVELS
 
     model, _ = default_model
-    swear, kiss, doctor, rainy = model.predict([
-        "\"Oh, fuck,\" she said, and dropped the keys.",
-        "He kissed her softly at the door, and she smiled all the way home.",
-        "The doctor listened to his chest, took his temperature and wrote a prescription for the cough.",
-        "It rained all afternoon. They played cards by the fire, and when Sam lost again he muttered "
-        "\"shit\" and then \"damn it\", and everyone laughed and made more tea.",
-    ])
+    swear, kiss, doctor, rainy = model.predict(
+        [
+            '"Oh, fuck," she said, and dropped the keys.',
+            "He kissed her softly at the door, and she smiled all the way home.",
+            "The doctor listened to his chest, took his temperature and wrote a prescription for the cough.",
+            "It rained all afternoon. They played cards by the fire, and when Sam lost again he muttered "
+            '"shit" and then "damn it", and everyone laughed and made more tea.',
+        ]
+    )
     assert RATING_LEVELS.index(swear.rating) <= 1, swear.rating_probs
     assert RATING_LEVELS.index(rainy.rating) <= 1, rainy.rating_probs
     assert "sexual_content" not in kiss.warnings and kiss.rating in ("general", "teen"), kiss.warning_probs

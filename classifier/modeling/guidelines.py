@@ -24,7 +24,9 @@ def _floor(cfg: dict[str, Any]) -> float:
     return float(cfg.get("min_passage_words", 150))
 
 
-def _passage_signals(counts: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]) -> dict[str, np.ndarray]:
+def _passage_signals(
+    counts: np.ndarray, words: np.ndarray, categories: list[str], cfg: dict[str, Any]
+) -> dict[str, np.ndarray]:
     """Every signal per passage (densities per 1,000 words)."""
     index = {c: k for k, c in enumerate(categories)}
     dens = counts * 1000.0 / np.maximum(np.asarray(words, dtype=float), _floor(cfg))[:, None]
@@ -92,7 +94,11 @@ RATING_RULES = ("rating>=teen", "rating>=mature", "rating>=explicit")
 
 
 def story_rules(
-    counts: list[np.ndarray], words: list[np.ndarray], categories: list[str], cfg: dict[str, Any], warning_ids: tuple[str, ...]
+    counts: list[np.ndarray],
+    words: list[np.ndarray],
+    categories: list[str],
+    cfg: dict[str, Any],
+    warning_ids: tuple[str, ...],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per story: rule probabilities of the rating floors ``(n, 3)`` and of each warning ``(n, W)``."""
     rating = np.zeros((len(counts), len(RATING_RULES)))

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from classifier.config import DEFAULT_MODEL_NAME, default_model_dir
+from classifier.config import default_model_dir
 from classifier.modeling.weights import SPEC_FILE, WEIGHTS_FILE, WeightsError, load_weights, save_weights
 
 CARD_JSON = "model_card.json"
@@ -76,7 +76,9 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_model(spec: dict[str, Any], arrays: dict[str, Any], out_dir: str | Path, card: dict[str, Any], *, force: bool = False) -> Path:
+def save_model(
+    spec: dict[str, Any], arrays: dict[str, Any], out_dir: str | Path, card: dict[str, Any], *, force: bool = False
+) -> Path:
     """Write a model directory atomically (a complete directory or nothing)."""
     out = Path(out_dir)
     if out.exists() and not force:
@@ -91,8 +93,12 @@ def save_model(spec: dict[str, Any], arrays: dict[str, Any], out_dir: str | Path
         save_weights(tmp, spec, arrays)
         card = dict(card)
         card["format"] = FORMAT
-        card["artifacts"] = {name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in ARTIFACTS}
-        (tmp / CARD_JSON).write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        card["artifacts"] = {
+            name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in ARTIFACTS
+        }
+        (tmp / CARD_JSON).write_text(
+            json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+        )
         (tmp / CARD_MD).write_text(render_card_markdown(card), encoding="utf-8")
         for f in tmp.iterdir():
             with open(f, "rb") as fh:
@@ -127,7 +133,9 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     """The model card of a model directory (validated to be a ficrate card)."""
     d = Path(model_dir)
     if d.is_file():
-        raise ModelError(f"{d}: a model is a directory with {WEIGHTS_FILE}, {SPEC_FILE} and {CARD_JSON}, not a single file")
+        raise ModelError(
+            f"{d}: a model is a directory with {WEIGHTS_FILE}, {SPEC_FILE} and {CARD_JSON}, not a single file"
+        )
     if not d.is_dir():
         raise ModelError(f"{d}: no such model directory")
     card_path = d / CARD_JSON
@@ -220,24 +228,40 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
         if conf:
             names = conf["rows_true_cols_pred"]
             lines += ["", "| true \\ predicted | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-            lines += [f"| {names[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf["matrix"])]
+            lines += [
+                f"| {names[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf["matrix"])
+            ]
     for key, name in (("archive_warnings", "AO3 archive warnings"), ("warnings", "all warnings")):
         w = rep.get(key)
         if not w:
             continue
         lines += ["", f"{name}: micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
         if key == "archive_warnings":
-            lines += ["| warning | support | known | precision | recall | F1 | threshold |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            lines += [
+                "| warning | support | known | precision | recall | F1 | threshold |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            ]
             for k, v in w["per_label"].items():
                 lines.append(
-                    f"| {k} | {v['support']} | {v['known']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} | {v['threshold']:.2f} |"
+                    f"| {k} | {v['support']} | {v['known']} | {v['precision']:.3f} | {v['recall']:.3f} "
+                    f"| {v['f1']:.3f} | {v['threshold']:.2f} |"
                 )
     a = rep.get("audit")
     if a:
-        lines += ["", f"Audit at min-confidence {a['min_confidence']:.2f} (warnings {a['warning_confidence']:.2f}):", ""]
+        lines += [
+            "",
+            f"Audit at min-confidence {a['min_confidence']:.2f} (warnings {a['warning_confidence']:.2f}):",
+            "",
+        ]
         lines += ["| audit figure | value [95% CI] |", "| --- | --- |"]
-        for k in ("under_rated_false_alarms", "under_rated_recall_1_level", "under_rated_recall_2_level",
-                  "missing_warning_false_alarms", "missing_warning_recall", "missing_warning_recall_per_warning"):
+        for k in (
+            "under_rated_false_alarms",
+            "under_rated_recall_1_level",
+            "under_rated_recall_2_level",
+            "missing_warning_false_alarms",
+            "missing_warning_recall",
+            "missing_warning_recall_per_warning",
+        ):
             v = a.get(k)
             if v and v.get("value") is not None:
                 lines.append(f"| {k} (n={v['n']}) | {_fmt_metric(v)} |")

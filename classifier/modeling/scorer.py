@@ -118,10 +118,16 @@ class StoryScorer:
             counts.append(c)
             words.append(w)
         n_feat = len(self.spec["features"])
-        F = np.vstack([story_features(c, w, self.lexicon.names) for c, w in zip(counts, words, strict=True)]) if texts else np.zeros((0, n_feat))
+        F = (
+            np.vstack([story_features(c, w, self.lexicon.names) for c, w in zip(counts, words, strict=True)])
+            if texts
+            else np.zeros((0, n_feat))
+        )
         levels, learned = self._from_features(F)
         rating_rules, rules = self._rules(counts, words)
-        return Scores(raise_levels(levels, rating_rules), combine(learned, rules), learned, rules, F, spans, counts, words)
+        return Scores(
+            raise_levels(levels, rating_rules), combine(learned, rules), learned, rules, F, spans, counts, words
+        )
 
     def predict(self, texts: list[str], *, explain: int = 3) -> list[Prediction]:
         """Predictions with up to ``explain`` evidence passages per predicted label."""
@@ -140,7 +146,9 @@ class StoryScorer:
             if explain > 0:
                 evidence = self._evidence(text, s.spans[i], s.counts[i], s.words[i], rating_idx, predicted, explain)
             out.append(
-                Prediction(self.levels[rating_idx], probs, predicted, wprobs, evidence, len(s.spans[i]), dict(self.thresholds))
+                Prediction(
+                    self.levels[rating_idx], probs, predicted, wprobs, evidence, len(s.spans[i]), dict(self.thresholds)
+                )
             )
         return out
 
@@ -176,7 +184,9 @@ class StoryScorer:
         for label, col in cols.items():
             order = np.argsort(-col, kind="stable")[:n]
             out[label] = [
-                Evidence(spans[k][0], spans[k][1], float(col[k]), best_snippet(text, spans[k][0], spans[k][1], label), label)
+                Evidence(
+                    spans[k][0], spans[k][1], float(col[k]), best_snippet(text, spans[k][0], spans[k][1], label), label
+                )
                 for k in order
             ]
         return out

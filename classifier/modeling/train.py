@@ -72,7 +72,9 @@ def fold_strata(Y: np.ndarray) -> np.ndarray:
 
 
 # -- features ------------------------------------------------------------------------------------
-def featurize(texts: list[str], *, passage_words: int = 300, max_passage_words: int = 500, progress: Progress | None = None) -> dict[str, Any]:
+def featurize(
+    texts: list[str], *, passage_words: int = 300, max_passage_words: int = 500, progress: Progress | None = None
+) -> dict[str, Any]:
     """Passage lexicon counts and story features of every text (the scorer's steps 1-2)."""
     from classifier.features import load_lexicon, passage_counts, split_passages, story_features
 
@@ -90,7 +92,15 @@ def featurize(texts: list[str], *, passage_words: int = 300, max_passage_words: 
 
 
 # -- the estimators --------------------------------------------------------------------------------
-def _fit(F: np.ndarray, levels: np.ndarray, upper: np.ndarray, W: np.ndarray, weights: np.ndarray, learn: list[bool], seed: int) -> dict[str, Any]:
+def _fit(
+    F: np.ndarray,
+    levels: np.ndarray,
+    upper: np.ndarray,
+    W: np.ndarray,
+    weights: np.ndarray,
+    learn: list[bool],
+    seed: int,
+) -> dict[str, Any]:
     """Fit scaler, ordinal rating model and warning models on the rows with labels."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -191,7 +201,10 @@ def train_story_model(
         ok = pos >= MIN_LABEL_COUNT and neg >= MIN_LABEL_COUNT
         learn.append(ok)
         if not ok and (pos or neg):
-            skipped[wid] = f"{pos} known positives and {neg} negatives (need {MIN_LABEL_COUNT} of each): not learned, guideline rules only"
+            skipped[wid] = (
+                f"{pos} known positives and {neg} negatives (need {MIN_LABEL_COUNT} of each): "
+                "not learned, guideline rules only"
+            )
     for wid, why in skipped.items():
         say(f"warning {wid}: {why}")
 
@@ -211,12 +224,24 @@ def train_story_model(
         thresholds[wid] = best_f1_threshold(W[ok, j], oof_warn[ok, j], min_precision=MIN_PRECISION) if learn[j] else 0.5
     say("protocol figures")
     cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids)
-    audit_defaults = {"min_confidence": cv["audit"]["min_confidence"], "warning_confidence": cv["audit"]["warning_confidence"]}
+    audit_defaults = {
+        "min_confidence": cv["audit"]["min_confidence"],
+        "warning_confidence": cv["audit"]["warning_confidence"],
+    }
     by_source = {}
     for src in sorted(set(sources.tolist())):
         sel = sources == src
         if sel.sum() >= 30:
-            by_source[src] = protocol_report(lv[sel], upper[sel], W[sel], oof_levels[sel], oof_warn[sel], thresholds, warning_ids, audit=audit_defaults)
+            by_source[src] = protocol_report(
+                lv[sel],
+                upper[sel],
+                W[sel],
+                oof_levels[sel],
+                oof_warn[sel],
+                thresholds,
+                warning_ids,
+                audit=audit_defaults,
+            )
     cv["by_source"] = by_source
 
     loso: dict[str, Any] = {}
@@ -229,7 +254,9 @@ def train_story_model(
         m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed)
         lev, lw = _predict(m, F[te], len(warning_ids))
         lev = raise_levels(lev, rating_rules[te])
-        loso[src] = protocol_report(lv[te], upper[te], W[te], lev, combine(lw, rules[te]), thresholds, warning_ids, audit=audit_defaults)
+        loso[src] = protocol_report(
+            lv[te], upper[te], W[te], lev, combine(lw, rules[te]), thresholds, warning_ids, audit=audit_defaults
+        )
 
     say("final fit on all data")
     fitted = _fit(F, lv, upper, W, weights, learn, seed)
@@ -313,7 +340,10 @@ def train_from_sources(
     frame, excl = apply_exclusions(frame, exclude, relabel, taxonomy.warning_ids)
     fragments = frame["source"].isin(FRAGMENT_SOURCES)
     if fragments.any():
-        say(f"leaving out {int(fragments.sum()):,} summaries and annotated passages: the story model learns from stories")
+        say(
+            f"leaving out {int(fragments.sum()):,} summaries and annotated passages: "
+            "the story model learns from stories"
+        )
         frame = frame[~fragments].reset_index(drop=True)
     words = frame["text"].astype(str).str.split().str.len()
     short = int((words < MIN_TRAIN_WORDS).sum())
@@ -322,7 +352,10 @@ def train_from_sources(
         frame = frame[words >= MIN_TRAIN_WORDS].reset_index(drop=True)
     rated = frame["rating"].dropna().astype(int)
     if len(frame) < 20:
-        raise ModelError(f"only {len(frame)} labelled stories of {MIN_TRAIN_WORDS}+ words in {', '.join(sources)}; need at least 20 to train")
+        raise ModelError(
+            f"only {len(frame)} labelled stories of {MIN_TRAIN_WORDS}+ words in {', '.join(sources)}; "
+            "need at least 20 to train"
+        )
     missing = [RATING_LEVELS[k] for k in range(len(RATING_LEVELS)) if (rated == k).sum() < 2]
     if missing:
         raise ModelError(
@@ -335,8 +368,16 @@ def train_from_sources(
     upper = frame["rating_upper"].to_numpy(dtype=float) if "rating_upper" in frame else np.full(len(frame), np.nan)
     folds = max(2, min(folds, int(frame["group"].nunique())))
     spec, arrays, report = train_story_model(
-        texts, Y, upper, frame["group"].astype(str).to_numpy(), frame["weight"].to_numpy(dtype=float),
-        frame["source"].astype(str).to_numpy(), warning_ids, folds=folds, seed=seed, progress=progress,
+        texts,
+        Y,
+        upper,
+        frame["group"].astype(str).to_numpy(),
+        frame["weight"].to_numpy(dtype=float),
+        frame["source"].astype(str).to_numpy(),
+        warning_ids,
+        folds=folds,
+        seed=seed,
+        progress=progress,
     )
     card = new_card(
         name=name or Path(out_dir).name,
@@ -347,7 +388,13 @@ def train_from_sources(
         metrics=report,
         thresholds=spec["thresholds"],
         audit_defaults=spec["audit"],
-        params={"C_rating": C_RATING, "C_warning": C_WARNING, "folds": folds, "seed": seed, "min_train_words": MIN_TRAIN_WORDS},
+        params={
+            "C_rating": C_RATING,
+            "C_warning": C_WARNING,
+            "folds": folds,
+            "seed": seed,
+            "min_train_words": MIN_TRAIN_WORDS,
+        },
         taxonomy=taxonomy.to_dict(),
         lexicons=lexicon_sources(),
         limits=LIMITS,

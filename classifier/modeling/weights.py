@@ -47,7 +47,7 @@ def save_weights(directory: Path, spec: dict[str, Any], arrays: dict[str, np.nda
     """Write ``weights.npz`` and ``model.json`` into ``directory`` (validated first)."""
     validate(spec, arrays)
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()})
+    np.savez(buf, **{k: np.ascontiguousarray(v, dtype=np.float64) for k, v in arrays.items()})  # type: ignore[arg-type]
     (directory / WEIGHTS_FILE).write_bytes(buf.getvalue())
     (directory / SPEC_FILE).write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -78,8 +78,16 @@ def load_weights(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]
 def validate(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """Refuse a spec/array set that is not exactly what the scorer reads."""
     try:
-        for key, kind in (("levels", list), ("warning_ids", list), ("features", list), ("lexicon", dict),
-                          ("guidelines", dict), ("thresholds", dict), ("passage_words", int), ("max_passage_words", int)):
+        for key, kind in (
+            ("levels", list),
+            ("warning_ids", list),
+            ("features", list),
+            ("lexicon", dict),
+            ("guidelines", dict),
+            ("thresholds", dict),
+            ("passage_words", int),
+            ("max_passage_words", int),
+        ):
             if not isinstance(spec.get(key), kind):
                 raise WeightsError(f"spec field {key!r} missing or not a {kind.__name__}")
         if not all(isinstance(x, str) for x in [*spec["levels"], *spec["warning_ids"], *spec["features"]]):
