@@ -340,7 +340,7 @@ def test_train_relabel_is_recorded_and_applied(tmp_path):
     assert r.exit_code == 0, r.stderr
     card = json.loads((out / "model_card.json").read_text())
     assert card["exclusions"]["relabelled"] == 2
-    assert card["data"]["rating"]["explicit"] == 1
+    assert card["data"]["rating"]["explicit"] == 9  # 8 explicit corpus texts + the relabelled one
     assert "--relabel" in card["command"]
 
 
