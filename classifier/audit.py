@@ -44,7 +44,10 @@ class AuditPolicy:
     Parameters
     ----------
     min_confidence : float
-        Probability a finding needs (for missing warnings, also at least the model's threshold).
+        Probability an ``under-rated`` finding needs (and, unless ``warning_confidence`` is set,
+        a missing warning; missing warnings also need the model's threshold).
+    warning_confidence : float, optional
+        Probability a missing-warning finding needs (default: ``min_confidence``).
     ffn_m_covers_explicit : bool
         FanFiction.Net's M is the highest rating it allows (it has no MA content), so an FFN M
         story with explicit content is not under-rated by default.
@@ -55,10 +58,26 @@ class AuditPolicy:
     """
 
     min_confidence: float = 0.5
+    warning_confidence: float | None = None
     ffn_m_covers_explicit: bool = True
     scale: str = "ao3"
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
     taxonomy: Taxonomy | None = None
+
+    @classmethod
+    def for_model(cls, defaults: dict[str, Any], min_confidence: float | None = None, **options: Any) -> AuditPolicy:
+        """A policy with the model's validated default confidences unless ``min_confidence`` is given.
+
+        The defaults were chosen on held-out works so that few honestly labelled works are
+        flagged (see the model card's audit figures).
+        """
+        if min_confidence is not None:
+            return cls(min_confidence=min_confidence, warning_confidence=None, **options)
+        return cls(
+            min_confidence=float(defaults.get("min_confidence", 0.5)),
+            warning_confidence=float(defaults.get("warning_confidence", defaults.get("min_confidence", 0.5))),
+            **options,
+        )
 
     def get_taxonomy(self) -> Taxonomy:
         """The taxonomy in use (the packaged default unless one was given)."""
@@ -170,7 +189,8 @@ def audit_story(
         covered.add("sexual_content")
     archive_scale = any("archive" in t.lower() for t in story.declared.warnings.raw)
     for wid, p in prediction["warning_probs"].items():
-        flagged = p >= max(thresholds.get(wid, 0.5), policy.min_confidence)
+        warn_conf = policy.min_confidence if policy.warning_confidence is None else policy.warning_confidence
+        flagged = p >= max(thresholds.get(wid, 0.5), warn_conf)
         if wid in declared_ids:
             if p <= 1.0 - max(policy.min_confidence, 0.5) and p < thresholds.get(wid, 0.5):
                 verdicts.append(

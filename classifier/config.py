@@ -12,8 +12,9 @@ from pathlib import Path
 MODEL_ENV = "FICRATE_MODEL"
 #: Name of the shipped model's directory under ``models/``.
 DEFAULT_MODEL_NAME = "ficrate-default"
-#: The source checkout (or editable install) this package lives in.
-REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The installed package directory, and the source checkout (or editable install) it lives in.
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
 #: The shared data folder beside the checkout (``../shared/data``).
 SHARED_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 #: Refuse input files larger than this many bytes unless told otherwise (``--max-size``).
@@ -21,14 +22,16 @@ DEFAULT_MAX_SIZE = 50 * 1024 * 1024
 
 
 def default_model_dir() -> Path:
-    """``$FICRATE_MODEL``, else the repository's ``models/ficrate-default`` (beside the package
-    for a source checkout or editable install, or under the current directory)."""
+    """``$FICRATE_MODEL``; else the model shipped inside the package (wheel installs), else the
+    repository's ``models/ficrate-default`` beside the package (source checkouts). Never the
+    current directory: a downloaded folder must not choose the model."""
     env = os.environ.get(MODEL_ENV)
     if env:
         return Path(env)
-    beside = REPO_ROOT / "models" / DEFAULT_MODEL_NAME
-    here = Path.cwd() / "models" / DEFAULT_MODEL_NAME
-    return beside if beside.exists() or not here.exists() else here
+    packaged = PACKAGE_DIR / "default_model"
+    if (packaged / "model_card.json").is_file():
+        return packaged
+    return REPO_ROOT / "models" / DEFAULT_MODEL_NAME
 
 
 def default_shared_dir() -> Path | None:

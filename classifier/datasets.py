@@ -27,6 +27,7 @@ NAN = float("nan")
 PASSAGE_WARNING_MAP = {"violence": "violence", "war": "violence", "death": "major_character_death"}
 
 SHARED_FILES = {
+    "fulltext": "fulltext.jsonl.gz",
     "ao3_summaries": "ao3_summaries.jsonl.gz",
     "ffn_summaries": "ffn_summaries.jsonl.gz",
     "trigger_passages": "trigger_passages.jsonl.gz",
@@ -56,7 +57,16 @@ def _masked(text: str, names: Iterable[str]) -> str:
 
 
 def _row(text: str, group: str, source: str, warnings: list[str], weight: float = 1.0) -> dict[str, Any]:
-    row: dict[str, Any] = {"text": text, "group": group, "source": source, "weight": weight, "rating": NAN}
+    # ``rating_upper``: the highest level the declared rating allows (FFN's M is mature or
+    # explicit); NaN means exactly ``rating``.
+    row: dict[str, Any] = {
+        "text": text,
+        "group": group,
+        "source": source,
+        "weight": weight,
+        "rating": NAN,
+        "rating_upper": NAN,
+    }
     for w in warnings:
         row[w] = NAN
     return row
@@ -103,6 +113,42 @@ def load_ao3_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: AO3's own rating mix (the 9,856 rated works of the AO3 listings, see ../shared/data/README.md):
+#: the full-length corpus was sampled per rating, so its AO3 works are re-weighted to this mix.
+AO3_RATING_MIX = {0: 0.358, 1: 0.334, 2: 0.142, 3: 0.166}
+
+
+def load_fulltext(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
+    """Full-length works with declared ratings (FFN M = mature or explicit) and AO3 archive warnings."""
+    ids = taxonomy.warning_ids
+    ao3 = {"General Audiences": 0, "Teen And Up Audiences": 1, "Mature": 2, "Explicit": 3}
+    ffn = {"K": 0, "K+": 0, "T": 1, "M": 2}
+    rows = []
+    for rec in _jsonl(path):
+        site = rec.get("site")
+        row = _row(str(rec.get("text") or ""), str(rec["id"]), f"fulltext_{site}", list(ids))
+        if site == "ao3":
+            row["rating"] = ao3.get(rec.get("rating", ""), NAN)
+            declared = taxonomy.parse_warnings(list(rec.get("warnings") or []))
+            if declared.status in ("none", "declared") and not declared.unmapped:
+                for w in ARCHIVE_WARNINGS:
+                    if w in ids:
+                        row[w] = 1.0 if w in declared.canonical else 0.0
+        elif site == "ffn":
+            row["rating"] = ffn.get(rec.get("rating", ""), NAN)
+            if rec.get("rating") == "M":
+                row["rating_upper"] = 3.0
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        sel = frame["source"] == "fulltext_ao3"
+        share = frame.loc[sel, "rating"].value_counts(normalize=True)
+        for level, mix in AO3_RATING_MIX.items():
+            if level in share.index:
+                frame.loc[sel & (frame["rating"] == level), "weight"] = mix / float(share[level])
+    return frame
+
+
 def load_ffn_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     """FanFiction.Net blurbs: K/K+ → general, T → teen; K/K+ also imply no graphic content."""
     ids = taxonomy.warning_ids
@@ -147,6 +193,8 @@ def stories_frame(stories: Iterable[Any], taxonomy: Taxonomy) -> pd.DataFrame:
         r = s.declared.rating
         if r is not None and r.canonical is not None:
             row["rating"] = float(RATING_LEVELS.index(r.canonical))
+            if r.scale == "ffn" and r.canonical == "mature":
+                row["rating_upper"] = float(len(RATING_LEVELS) - 1)
         w = s.declared.warnings
         if w.status == "none":
             # "No Archive Warnings Apply" speaks only for AO3's four archive warnings.
@@ -193,7 +241,9 @@ def load_training_frame(
     errors: list[str] = []
     story_paths: list[str] = []
     for kind, path in resolve_sources(sources):
-        if kind == "ao3_summaries":
+        if kind == "fulltext":
+            frames.append(load_fulltext(Path(path), taxonomy))
+        elif kind == "ao3_summaries":
             frames.append(load_ao3_summaries(Path(path), taxonomy))
         elif kind == "ffn_summaries":
             frames.append(load_ffn_summaries(Path(path), taxonomy))
@@ -212,10 +262,12 @@ def load_training_frame(
         if stories:
             frames.append(stories_frame(stories, taxonomy))
     if not frames:
-        return pd.DataFrame(columns=["text", "group", "source", "weight", "rating", *taxonomy.warning_ids]), errors
+        return pd.DataFrame(
+            columns=["text", "group", "source", "weight", "rating", "rating_upper", *taxonomy.warning_ids]
+        ), errors
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["text"].astype(str).str.strip().astype(bool)].reset_index(drop=True)
-    for col in ["rating", *taxonomy.warning_ids]:
+    for col in ["rating", "rating_upper", *taxonomy.warning_ids]:
         frame[col] = frame[col].astype(float)
     frame["weight"] = frame["weight"].astype(float)
     return frame, errors

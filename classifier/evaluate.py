@@ -4,7 +4,11 @@ Baselines, run on the same texts:
 
 (a) ``tfidf-summaries``: one TF-IDF + logistic regression over the whole text, trained on
     the AO3 and FFN summaries alone (minus any work being evaluated);
-(b) ``lexicon-rule``: the guideline rules on lexicon counts, with no learned part.
+(b) ``lexicon-rule``: the guideline rules on lexicon counts, with no learned part (warnings only:
+    ratings are learned, there are no rating rules).
+
+Figures are the same protocol as the model card's (:func:`classifier.metrics.protocol_report`),
+including the audit replayed at the model's default confidences.
 """
 
 from __future__ import annotations
@@ -15,30 +19,25 @@ from typing import Any
 
 import numpy as np
 
-from classifier.datasets import ARCHIVE_WARNINGS, frame_to_arrays, load_training_frame
+from classifier.datasets import frame_to_arrays, load_training_frame
 from classifier.labels import RATING_LEVELS, Taxonomy
-from classifier.metrics import rating_metrics, warning_metrics
-from classifier.modeling.model import RATING_HEADS, levels_from_cumulative, median_level
+from classifier.metrics import protocol_report
+from classifier.modeling.scorer import median_level
 from classifier.output import atomic_writer
 
 
-def predict_all(model: Any, texts: list[str], batch: int = 32) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Full-model level and warning probabilities, plus the lexicon-rule-only ones."""
-    levels, warns, rule_levels, rule_warns = [], [], [], []
+def predict_all(model: Any, texts: list[str], batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level and warning probabilities through the model's one chain, plus the guideline rules alone."""
+    levels, warns, rules = [], [], []
     for i in range(0, len(texts), batch):
-        chunk = texts[i : i + batch]
-        _spans, scores, lexes, words = model.passage_scores(chunk)
-        lv, wn = model.learned_proba(model.pooled(scores))
-        lv, wn, story_rules = model.combine_guidelines(lv, wn, lexes, words)
-        levels.append(lv)
-        warns.append(wn)
-        for rules in story_rules:
-            rule_levels.append(levels_from_cumulative(np.array([rules.get(h, 0.0) for h in RATING_HEADS])))
-            rule_warns.append([rules.get(w, 0.0) for w in model.warning_ids])
+        s = model.predict_proba(texts[i : i + batch])
+        levels.append(s.levels)
+        warns.append(s.warnings)
+        rules.append(s.rules)
     n_w = len(model.warning_ids)
     if not levels:
-        return np.zeros((0, 4)), np.zeros((0, n_w)), np.zeros((0, 4)), np.zeros((0, n_w))
-    return np.vstack(levels), np.vstack(warns), np.asarray(rule_levels), np.asarray(rule_warns)
+        return np.zeros((0, 4)), np.zeros((0, n_w)), np.zeros((0, n_w))
+    return np.vstack(levels), np.vstack(warns), np.vstack(rules)
 
 
 def tfidf_baseline(
@@ -74,25 +73,6 @@ def tfidf_baseline(
     return probs, warns
 
 
-def _block(
-    y_rating: np.ndarray,
-    levels: np.ndarray,
-    Y: np.ndarray,
-    P: np.ndarray,
-    thresholds: dict[str, float],
-    ids: list[str],
-    rounds: int,
-) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    ok = ~np.isnan(y_rating)
-    if ok.any():
-        out["rating"] = rating_metrics(y_rating[ok].astype(int), median_level(levels[ok]), levels[ok], rounds=rounds)
-    out["warnings"] = warning_metrics(Y, P, thresholds, ids, rounds=rounds)
-    arch = [k for k, w in enumerate(ids) if w in ARCHIVE_WARNINGS]
-    out["archive_warnings"] = warning_metrics(Y[:, arch], P[:, arch], thresholds, [ids[k] for k in arch], rounds=rounds)
-    return out
-
-
 def evaluate_model(
     model: Any,
     card: dict[str, Any],
@@ -109,17 +89,24 @@ def evaluate_model(
     if len(frame) == 0:
         raise ValueError(f"no labelled texts found in {', '.join(data)}")
     texts, Y, groups, _w = frame_to_arrays(frame, taxonomy.warning_ids)
+    upper = frame["rating_upper"].to_numpy(dtype=float) if "rating_upper" in frame else np.full(len(texts), np.nan)
     ids = list(model.warning_ids)
     col_of = {w: 1 + taxonomy.warning_ids.index(w) for w in ids if w in taxonomy.warning_ids}
     Yw = np.column_stack([Y[:, col_of[w]] if w in col_of else np.full(len(texts), np.nan) for w in ids])
-    levels, warns, rule_levels, rule_warns = predict_all(model, texts)
+    levels, warns, rule_warns = predict_all(model, texts)
+    audit = {k: float(v) for k, v in model.audit_defaults.items()}
+
+    def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
+        return protocol_report(Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit)
+
+    no_rating = np.full_like(levels, np.nan)
     systems: dict[str, Any] = {
-        "ficrate": _block(Y[:, 0], levels, Yw, warns, model.thresholds_, ids, rounds),
-        "lexicon-rule": _block(Y[:, 0], rule_levels, Yw, rule_warns, {}, ids, rounds),
+        "ficrate": block(levels, warns, model.thresholds),
+        "lexicon-rule": block(no_rating, rule_warns, {}),
     }
     base = tfidf_baseline(shared, taxonomy, texts, set(groups.tolist())) if shared is not None else None
     if base is not None:
-        systems["tfidf-summaries"] = _block(Y[:, 0], base[0], Yw, base[1], {}, ids, rounds)
+        systems["tfidf-summaries"] = block(base[0], base[1], {})
     result = {
         "model": card.get("name"),
         "model_created": card.get("created"),
@@ -139,7 +126,7 @@ def evaluate_model(
 
 
 def _fmt(m: Any) -> str:
-    if not isinstance(m, dict) or "value" not in m:
+    if not isinstance(m, dict) or m.get("value") is None:
         return "–"
     ci = m.get("ci95") or []
     if len(ci) == 2 and not any(np.isnan(ci)):
@@ -156,7 +143,10 @@ def render_summary(result: dict[str, Any]) -> str:
         "",
         f"Data: {', '.join(result['data'])} ({result['texts']} labelled texts; "
         f"{len(result['read_errors'])} unreadable).",
-        "Figures are value [95% bootstrap CI]. Unknown labels are left out.",
+        "Figures are value [95% bootstrap CI]. Unknown labels are left out; an FFN M counts as exact for "
+        "mature or explicit. Audit rows replay `ficrate audit` at the model's default confidences on these "
+        "works as labelled (false alarms) and with planted errors (the rating lowered one or two levels; "
+        "every archive warning removed).",
         "",
         "| metric | " + " | ".join(names) + " |",
         "| --- | " + " | ".join("---" for _ in names) + " |",
@@ -171,6 +161,11 @@ def render_summary(result: dict[str, Any]) -> str:
         ("warnings micro-F1", lambda s: _fmt(s["warnings"]["micro_f1"])),
         ("warnings macro-F1", lambda s: _fmt(s["warnings"]["macro_f1"])),
         ("AO3 archive warnings micro-F1", lambda s: _fmt(s["archive_warnings"]["micro_f1"])),
+        ("audit: honest works flagged under-rated", lambda s: _fmt(s["audit"].get("under_rated_false_alarms"))),
+        ("audit: planted 1-level under-ratings caught", lambda s: _fmt(s["audit"].get("under_rated_recall_1_level"))),
+        ("audit: planted 2-level under-ratings caught", lambda s: _fmt(s["audit"].get("under_rated_recall_2_level"))),
+        ("audit: honest works flagged missing-warning", lambda s: _fmt(s["audit"].get("missing_warning_false_alarms"))),
+        ("audit: removed warnings caught", lambda s: _fmt(s["audit"].get("missing_warning_recall"))),
     ]
     for label, fn in rows:
         lines.append(f"| {label} | " + " | ".join(fn(systems[n]) for n in names) + " |")

@@ -14,6 +14,7 @@ import pandas as pd
 
 from classifier.datasets import frame_to_arrays, load_training_frame
 from classifier.labels import RATING_LEVELS, Taxonomy
+from classifier.modeling.scorer import StoryScorer
 from classifier.modeling.train import fold_strata, stratified_group_folds, train_story_model
 from classifier.output import render_table
 
@@ -71,6 +72,7 @@ def cross_validated_audit(
     was trained on: each fold's model is trained without the fold's works.
     """
     texts, Y, groups, weights = frame_to_arrays(frame, taxonomy.warning_ids)
+    upper = frame["rating_upper"].to_numpy(dtype=float) if "rating_upper" in frame else np.full(len(texts), np.nan)
     fold_of = stratified_group_folds(groups, fold_strata(Y), folds, seed)
     levels = np.full((len(texts), 4), np.nan)
     warns = np.full((len(texts), len(taxonomy.warning_ids)), np.nan)
@@ -82,22 +84,20 @@ def cross_validated_audit(
             continue
         if progress:
             progress(f"fold {f + 1}/{folds}: training on {len(tr)} texts, judging {len(te)}")
-        model, _ = train_story_model(
+        spec, arrays, _ = train_story_model(
             [texts[i] for i in tr],
             Y[tr],
+            upper[tr],
             groups[tr],
             weights[tr],
             sources[tr],
-            taxonomy.warning_ids,
-            folds=min(3, folds),
-            n_bags=4000,
+            tuple(taxonomy.warning_ids),
+            folds=2,
             seed=seed,
         )
-        _spans, scores, lexes, words = model.passage_scores([texts[i] for i in te])
-        lv, wn = model.learned_proba(model.pooled(scores))
-        lv, wn, _ = model.combine_guidelines(lv, wn, lexes, words)
-        levels[te] = lv
-        warns[te] = wn
+        scores = StoryScorer(spec, arrays).predict_proba([texts[i] for i in te])
+        levels[te] = scores.levels
+        warns[te] = scores.warnings
     rows = []
     known = ~np.isnan(Y[:, 0])
     given = Y[known, 0].astype(int)

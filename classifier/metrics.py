@@ -192,3 +192,119 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.
         if precision >= min_precision and f1 > best + 1e-9:
             best, best_t = f1, float(t)
     return round(best_t if best >= 0 else any_t, 4)
+
+
+# -- protocol figures: rating, warnings and the audit replayed on labelled works ---------------------
+#: Audit defaults are the lowest confidences whose out-of-fold false-alarm rate on honestly
+#: labelled works stays within these budgets (under the targets of 5% and 10%).
+UNDER_RATED_BUDGET = 0.04
+MISSING_WARNING_BUDGET = 0.08
+
+
+def _effective(levels_true: np.ndarray, upper: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """True level for scoring: a prediction inside a censored range (FFN M = mature..explicit) is exact."""
+    y = levels_true.astype(int).copy()
+    cens = ~np.isnan(upper)
+    y[cens] = np.clip(pred[cens], y[cens], upper[cens].astype(int))
+    return y
+
+
+def _p_above(levels: np.ndarray, declared: np.ndarray) -> np.ndarray:
+    cum = np.cumsum(levels[:, ::-1], axis=1)[:, ::-1]  # cum[:, k] = P(>= k)
+    cum = np.hstack([cum, np.zeros((len(cum), 1))])
+    return cum[np.arange(len(cum)), np.minimum(declared + 1, len(RATING_LEVELS))]
+
+
+def _rate(x: np.ndarray) -> dict[str, Any]:
+    x = np.asarray(x, dtype=float)
+    if len(x) == 0:
+        return {"value": None, "n": 0}
+    return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
+
+
+def audit_figures(
+    levels: np.ndarray,
+    lv: np.ndarray,
+    upper: np.ndarray,
+    warn: np.ndarray,
+    W: np.ndarray,
+    thresholds: dict[str, float],
+    warning_ids: tuple[str, ...],
+    *,
+    min_confidence: float | None = None,
+    warning_confidence: float | None = None,
+) -> dict[str, Any]:
+    """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
+
+    Planted errors are made as the issue describes: the declared rating lowered by one or two
+    levels, and a present archive warning removed from the header ("No Archive Warnings Apply").
+    """
+    from classifier.labels import ARCHIVE_WARNINGS
+
+    exact = ~np.isnan(lv) & np.isnan(upper)
+    y = np.where(exact, lv, 0).astype(int)
+    above = _p_above(levels, y)
+    grid = np.round(np.linspace(0.3, 0.99, 70), 2)
+    if min_confidence is None:
+        ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
+        min_confidence = float(ok[0]) if ok else float(grid[-1])
+    out: dict[str, Any] = {"min_confidence": min_confidence}
+    if np.isnan(levels).all():
+        exact = np.zeros(len(exact), dtype=bool)  # a system without ratings: no rating figures
+    out["under_rated_false_alarms"] = _rate(above[exact] >= min_confidence)
+    for drop in (1, 2):
+        sel = exact & (y >= drop)
+        planted = _p_above(levels[sel], y[sel] - drop)
+        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= min_confidence)
+    cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
+    known = ~np.isnan(W[:, cols]).any(axis=1)
+    thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
+    P, T = warn[known][:, cols], W[known][:, cols] == 1
+
+    def flags(conf: float) -> np.ndarray:
+        return P >= np.maximum(thr, conf)
+
+    if not known.any():
+        out["warning_confidence"] = 0.5 if warning_confidence is None else warning_confidence
+        return out
+    if warning_confidence is None:
+        ok = [t for t in grid if (flags(t) & ~T).any(axis=1).mean() <= MISSING_WARNING_BUDGET]
+        warning_confidence = float(ok[0]) if ok else float(grid[-1])
+    f = flags(warning_confidence)
+    out["warning_confidence"] = warning_confidence
+    # Honest works: declared exactly what they carry; a flag is a missing-warning on a warning they lack.
+    out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1))
+    # Planted: every present archive warning removed from the header; caught when any is flagged.
+    out["missing_warning_recall"] = _rate(f[T.any(axis=1)].any(axis=1) if T.any() else np.zeros(0))
+    out["missing_warning_recall_per_warning"] = _rate(f[T])
+    return out
+
+
+def protocol_report(
+    lv: np.ndarray,
+    upper: np.ndarray,
+    W: np.ndarray,
+    levels: np.ndarray,
+    warn: np.ndarray,
+    thresholds: dict[str, float],
+    warning_ids: tuple[str, ...],
+    *,
+    rounds: int = 200,
+    audit: dict[str, float] | None = None,
+) -> dict[str, Any]:
+    """Rating, warning and audit figures of probabilities against labels."""
+    from classifier.labels import ARCHIVE_WARNINGS
+
+    known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)
+    cum = np.cumsum(levels[known][:, ::-1], axis=1)[:, ::-1]
+    pred = (cum[:, 1:] >= 0.5).sum(axis=1)  # the median level
+    y = _effective(lv[known], upper[known], pred)
+    out: dict[str, Any] = {"rating": rating_metrics(y, pred, levels[known], rounds=rounds)}
+    out["warnings"] = warning_metrics(W, warn, thresholds, list(warning_ids), rounds=rounds)
+    cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
+    if cols:
+        out["archive_warnings"] = warning_metrics(
+            W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds
+        )
+    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, **(audit or {}))
+    return out

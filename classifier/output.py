@@ -207,17 +207,22 @@ def audit_layout(taxonomy: Taxonomy, scale: str) -> Layout:
 
 
 def training_summary(card: dict[str, Any], out: str | Path) -> str:
-    """The line ``train`` ends with: where the model went and its cross-validated headline metrics."""
-    full = card["metrics"]["full"]["bag"]
+    """The line ``train`` ends with: where the model went and its out-of-fold headline metrics."""
+    cv = card["metrics"]["cross_validation"]
     summary = []
-    if "rating" in full:
+    if cv["rating"].get("n"):
         summary.append(
-            f"rating exact {full['rating']['exact_accuracy']['value']:.3f}, "
-            f"adult {full['rating']['adult_accuracy']['value']:.3f}"
+            f"rating exact {cv['rating']['exact_accuracy']['value']:.3f}, "
+            f"adult {cv['rating']['adult_accuracy']['value']:.3f}"
         )
-    if "warnings" in full:
-        summary.append(f"warnings micro-F1 {full['warnings']['micro_f1']['value']:.3f}")
-    return f"wrote {out} ({'; '.join(summary)} on cross-validated bags; see {out}/MODEL_CARD.md)"
+    if cv.get("archive_warnings"):
+        summary.append(f"archive warnings micro-F1 {cv['archive_warnings']['micro_f1']['value']:.3f}")
+    return f"wrote {out} ({'; '.join(summary)} out-of-fold; see {out}/MODEL_CARD.md)"
+
+
+def training_warnings(card: dict[str, Any]) -> list[str]:
+    """One line per label the training left out, and why."""
+    return [f"warning {label}: {why}" for label, why in card["metrics"].get("skipped_labels", {}).items()]
 
 
 def dumps_record(rec: dict[str, Any]) -> str:

@@ -191,7 +191,7 @@ def audit(
     with batch.writing(fmt, output, layout, append=bool(done and done.appending)) as sink:
         for story, prediction in batch.good(scored):
             rec = score_record(story, prediction)
-            rec["audit"] = audit_story(story, prediction, model.thresholds_, policy)
+            rec["audit"] = audit_story(story, prediction, model.thresholds, policy)
             batch.result.flagged += fails(rec["audit"], policy.fail_on)
             sink.write(rec)
             if builder is not None:

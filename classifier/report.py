@@ -262,8 +262,8 @@ class ReportBuilder:
 
 def highlight(snippet: str, label: str | None) -> str:
     """Escape ``snippet`` and mark the lexicon words that bear on ``label`` (words as the lexicon counts them)."""
-    from classifier.features import _TOKEN as TOKEN_RE  # the one word-token regex (features.py to name it publicly)
-    from classifier.modeling.model import evidence_words
+    from classifier.features import TOKEN_RE
+    from classifier.modeling.evidence import evidence_words
 
     wanted = evidence_words(label or "rating")
     if not wanted:

@@ -22,6 +22,11 @@ VIOLENT = [
     "They tortured the prisoner until his bones cracked and he begged for death.",
     "The axe came down and severed his arm, and the gore spattered the walls.",
 ]
+EXPLICIT = [
+    "She moaned as he kissed her breasts and slid his hand between her thighs, and his cock was hard against her.",
+    "He licked her clit until she came, then pushed his cock into her wet pussy and fucked her slowly.",
+    "They were naked on the sheets, his erection in her hand, her nipples hard, both of them close to orgasm.",
+]
 SWEARING = [
     "Fuck this, he shouted, this is fucking bullshit and you know it, you bastard.",
     "Shit, she swore, what the fuck were you thinking, you stupid asshole.",
@@ -30,18 +35,22 @@ SWEARING = [
 
 
 def make_corpus(n: int = 48, seed: int = 0) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Texts, labels (rating level, then violence and strong_language columns per taxonomy order) and groups."""
+    """Texts, labels (rating level, then one column per warning in taxonomy order: violence and
+    strong_language known, the rest NaN) and groups. Ratings: gentle general, swearing teen,
+    violent mature, explicit explicit."""
     from classifier.labels import load_taxonomy
 
     ids = load_taxonomy().warning_ids
     rng = random.Random(seed)
     texts, rows = [], []
     for i in range(n):
-        kind = i % 3
-        pool = (GENTLE, VIOLENT, SWEARING)[kind]
-        sentences = [rng.choice(pool) for _ in range(rng.randint(2, 5))] + [rng.choice(GENTLE)]
+        kind = i % 4
+        pool = (GENTLE, VIOLENT, SWEARING, EXPLICIT)[kind]
+        # Story-length texts (the trainer skips texts under 150 words): the pool's sentences among gentle ones.
+        sentences = [rng.choice(pool) for _ in range(rng.randint(4, 8))] + [rng.choice(GENTLE) for _ in range(10)]
+        rng.shuffle(sentences)
         texts.append(" ".join(sentences))
-        row = [float((0, 2, 1)[kind])] + [np.nan] * len(ids)
+        row = [float((0, 2, 1, 3)[kind])] + [np.nan] * len(ids)
         row[1 + ids.index("violence")] = 1.0 if kind == 1 else 0.0
         row[1 + ids.index("strong_language")] = 1.0 if kind == 2 else 0.0
         rows.append(row)

@@ -110,7 +110,8 @@ def test_train_writes_model_and_card_and_refuses_overwrite(tiny_table, tmp_path)
     card = json.loads((out / "model_card.json").read_text())
     assert card["data"]["rows"] == 36 and card["sources"] == [str(tiny_table)]
     assert card["command"].startswith("ficrate train")
-    assert "exact_accuracy" in card["metrics"]["full"]["bag"]["rating"]
+    assert "exact_accuracy" in card["metrics"]["cross_validation"]["rating"]
+    assert "under_rated_false_alarms" in card["metrics"]["cross_validation"]["audit"]
     r2 = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "-q"])
     assert r2.exit_code == 2 and "already exists" in r2.stderr
     score = runner.invoke(app, ["score", str(EXAMPLES / "bakery-morning.txt"), "--model", str(out), "-f", "jsonl"])

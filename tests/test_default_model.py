@@ -23,8 +23,20 @@ def default_model():
 
 def test_default_model_is_small_and_carded(default_model):
     _model, card = default_model
-    assert (DEFAULT / "model.joblib").stat().st_size <= 25 * 1024 * 1024
-    for key in ("created", "versions", "git_commit", "command", "data", "metrics", "thresholds", "lexicons", "sources"):
+    assert (DEFAULT / "weights.npz").stat().st_size <= 1024 * 1024
+    assert not list(DEFAULT.glob("*.joblib")) and not list(DEFAULT.glob("*.pkl"))
+    for key in (
+        "created",
+        "versions",
+        "git_commit",
+        "command",
+        "data",
+        "metrics",
+        "thresholds",
+        "lexicons",
+        "sources",
+        "audit_defaults",
+    ):
         assert key in card, key
     assert card["command"].startswith("ficrate train ")
     assert (DEFAULT / "MODEL_CARD.md").exists()
@@ -74,24 +86,43 @@ def scene_text_span(text, ev):
 
 
 def test_model_holds_no_training_text(shared_data):
-    """No AO3 summary of 60+ characters appears in the (decompressed) artifact."""
-    import joblib
-
-    if not (DEFAULT / "model.joblib").exists():
-        pytest.skip("no default model")
-    model = joblib.load(DEFAULT / "model.joblib")
-    import pickle
-
-    blob = pickle.dumps(model)
+    """No summary or full-text fragment of 40+ characters appears in the model's files."""
+    blob = b"".join(
+        (DEFAULT / f).read_bytes() for f in ("model.json", "weights.npz", "model_card.json", "MODEL_CARD.md")
+    )
     hits = 0
-    with gzip.open(shared_data / "ao3_summaries.jsonl.gz", "rt", encoding="utf-8") as fh:
-        for k, line in enumerate(fh):
-            summary = json.loads(line)["summary"]
-            if len(summary) >= 60 and summary[:60].encode("utf-8") in blob:
-                hits += 1
-            if k > 3000:
-                break
+    for name, key in (("ao3_summaries.jsonl.gz", "summary"), ("fulltext.jsonl.gz", "text")):
+        with gzip.open(shared_data / name, "rt", encoding="utf-8") as fh:
+            for k, line in enumerate(fh):
+                text = json.loads(line)[key] or ""
+                for start in (0, len(text) // 2):
+                    frag = text[start : start + 40]
+                    if len(frag) == 40 and frag.encode("utf-8") in blob:
+                        hits += 1
+                if k > 2000:
+                    break
     assert hits == 0
+
+
+def test_short_texts_stay_in_their_bands(default_model):
+    """Hand-written one-liners and short scenes: one swear word is at most teen, a kiss is not
+    sexual content, a doctor's visit is not violence."""
+    from classifier.labels import RATING_LEVELS
+
+    model, _ = default_model
+    swear, kiss, doctor, rainy = model.predict(
+        [
+            '"Oh, fuck," she said, and dropped the keys.',
+            "He kissed her softly at the door, and she smiled all the way home.",
+            "The doctor listened to his chest, took his temperature and wrote a prescription for the cough.",
+            "It rained all afternoon. They played cards by the fire, and when Sam lost again he muttered "
+            '"shit" and then "damn it", and everyone laughed and made more tea.',
+        ]
+    )
+    assert RATING_LEVELS.index(swear.rating) <= 1, swear.rating_probs
+    assert RATING_LEVELS.index(rainy.rating) <= 1, rainy.rating_probs
+    assert "sexual_content" not in kiss.warnings and kiss.rating in ("general", "teen"), kiss.warning_probs
+    assert "violence" not in doctor.warnings and doctor.rating == "general", (doctor.rating_probs, doctor.warning_probs)
 
 
 def test_readme_names_the_default_training_command():

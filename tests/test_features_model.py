@@ -1,19 +1,20 @@
-"""Feature pipeline, estimator contracts, the story model, persistence and its refusals."""
+"""Features, the estimator contract, the story model (trained, exported, scored) and safe persistence."""
 
 import json
 import pickle
 
 import numpy as np
 import pytest
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from classifier.features import LexiconFeatures, split_passages
+from classifier.features import load_lexicon, passage_counts, split_passages, story_feature_names, story_features
 from classifier.labels import load_taxonomy
-from classifier.modeling.model import StoryModel, pool_scores, snippet
+from classifier.modeling.evidence import snippet
 from classifier.modeling.ordinal import OrdinalCumulativeClassifier
 from classifier.modeling.persist import ModelError, load_model, save_model
+from classifier.modeling.scorer import StoryScorer
+from classifier.modeling.train import train_story_model
+from classifier.modeling.weights import WEIGHTS_FILE, WeightsError
 from tests.corpus import make_corpus
 
 
@@ -34,6 +35,19 @@ def test_ordinal_probabilities_are_monotone_and_sum_to_one():
     assert set(m.predict_median(X)) <= set(m.classes_)
 
 
+def test_ordinal_censored_rows_only_inform_the_thresholds_they_decide():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 2))
+    y = np.digitize(X[:, 0], [-0.5, 0.3, 1.0])
+    upper = np.where(y == 2, 3.0, np.nan)  # "2 or 3", as FanFiction.Net's M
+    a = OrdinalCumulativeClassifier().fit(X, y, y_upper=upper)
+    keep = y != 2
+    b_last = OrdinalCumulativeClassifier().fit(X[keep], y[keep])
+    # The top threshold never saw the censored rows; the lower ones did.
+    assert np.allclose(a.estimators_[2].coef_, b_last.estimators_[-1].coef_)  # b has classes 0, 1, 3
+    assert not np.allclose(a.estimators_[0].coef_, b_last.estimators_[0].coef_)
+
+
 def test_split_passages_cover_paragraphs_and_respect_sizes():
     para = " ".join(["word"] * 120)
     text = "\n\n".join([para] * 7)
@@ -52,30 +66,23 @@ def test_split_passages_long_single_line_and_empty():
     assert split_passages("   \n\n  ", 300, 500) == []
 
 
-def test_lexicon_features_contract():
-    lf = LexiconFeatures()
-    assert clone(lf).get_params() == {"per": 1000.0, "use_better_profanity": True}
-    with pytest.raises(NotFittedError):
-        lf.transform(["x"])
-    assert lf.fit(["x"]) is lf
-    X = lf.transform(["What the fuck, you bastard.", "The kettle hummed.", ""])
-    assert X.shape == (3, lf.n_features_out_) and X.dtype == np.float32
-    names = list(lf.get_feature_names_out())
-    sev = names.index("lex_profanity_severe")
-    assert (X[0, sev] > 0 and X[1, sev] == 0 and not X[2].any()) or X[2, sev] == 0
-    again = pickle.loads(pickle.dumps(lf)).transform(["What the fuck, you bastard."])
-    assert np.array_equal(again[0], X[0])
-    with pytest.raises(ValueError, match="iterable of strings"):
-        lf.transform("a single string")
+def _features(text):
+    lex = load_lexicon()
+    spans = split_passages(text) or [(0, len(text))]
+    c, w = passage_counts(text, spans, lex)
+    return dict(zip(story_feature_names(lex.names), story_features(c, w, lex.names), strict=True))
 
 
-def test_pool_scores_keeps_the_maximum():
-    gentle = np.full((30, 2), 0.02)
-    one_scene = gentle.copy()
-    one_scene[7, 1] = 0.97
-    a, b = pool_scores(gentle), pool_scores(one_scene)
-    assert b[1] > a[1] + 3  # logit of the max jumps for the head with one strong passage
-    assert a[-1] == b[-1] == np.log1p(30)
+def test_story_features_keep_the_densest_passage_and_floor_short_texts():
+    gentle = "\n\n".join(["The kettle hummed and the cat slept by the window in the warm sun. " * 20] * 10)
+    scene = gentle + "\n\n" + "He kissed her breasts and his cock was hard; she moaned and came. " * 12
+    a, b = _features(gentle), _features(scene)
+    assert a["sex_explicit:max"] == 0 and b["sex_explicit:max"] > 3
+    assert b["sex_explicit:story"] < b["sex_explicit:max"]  # one scene in a long story
+    one_line = _features("Fuck.")
+    # One word counts as a 150-word passage: density 1000/150, not 1000/1.
+    assert one_line["profanity_severe:max"] == pytest.approx(np.log1p(1000 / 150))
+    assert _features("")["log_words"] == 0
 
 
 def test_snippet_is_short():
@@ -84,19 +91,28 @@ def test_snippet_is_short():
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
+def tiny():
     texts, Y, groups = make_corpus()
     ids = load_taxonomy().warning_ids
-    model = StoryModel(warning_ids=ids, n_features=2**12).fit(texts, Y, groups=groups, folds=2, n_bags=200)
-    return model
+    n = len(texts)
+    spec, arrays, report = train_story_model(
+        texts, Y, np.full(n, np.nan), groups, np.ones(n), np.array(["corpus"] * n), ids, folds=2
+    )
+    return StoryScorer(spec, arrays), spec, arrays, report, texts
 
 
-def test_story_model_predicts_with_evidence(tiny_model):
+def test_export_reproduces_the_fitted_estimators(tiny):
+    _scorer, _spec, _arrays, report, _ = tiny
+    assert report["export_max_abs_difference"] <= 1e-9
+
+
+def test_story_model_predicts_with_evidence(tiny):
+    scorer = tiny[0]
     text = "The cat slept.\n\n" + "He drove the knife into the guard's chest and blood poured over the stones. " * 40
-    (p,) = tiny_model.predict([text], explain=2)
+    (p,) = scorer.predict([text], explain=2)
     assert abs(sum(p.rating_probs.values()) - 1) < 1e-6
     assert p.rating in ("general", "teen", "mature", "explicit")
-    assert set(p.warning_probs) == set(tiny_model.warning_ids)
+    assert set(p.warning_probs) == set(scorer.warning_ids)
     assert "rating" in p.evidence
     for label, evs in p.evidence.items():
         assert 1 <= len(evs) <= 2, label
@@ -107,89 +123,136 @@ def test_story_model_predicts_with_evidence(tiny_model):
     assert p.to_dict()["rating"] == p.rating
 
 
-def test_story_model_empty_and_batch(tiny_model):
-    assert tiny_model.predict([]) == []
-    preds = tiny_model.predict(["", "The cat slept.", "Fuck off, you bastard. " * 50])
+def test_story_model_empty_and_batch(tiny):
+    scorer = tiny[0]
+    assert scorer.predict([]) == []
+    preds = scorer.predict(["", "The cat slept.", "Fuck off, you bastard. " * 50])
     assert len(preds) == 3
     assert preds[2].warning_probs["strong_language"] > preds[1].warning_probs["strong_language"]
+    # batch and single scoring agree
+    assert scorer.predict(["The cat slept."])[0].to_dict() == preds[1].to_dict()
 
 
-def test_training_is_deterministic():
-    texts, Y, groups = make_corpus(n=30)
-    ids = load_taxonomy().warning_ids
-    a = StoryModel(warning_ids=ids, n_features=2**10).fit(texts, Y, groups=groups, folds=2, n_bags=50)
-    b = StoryModel(warning_ids=ids, n_features=2**10).fit(texts, Y, groups=groups, folds=2, n_bags=50)
-    assert np.array_equal(a.heads_.coef_, b.heads_.coef_)
-    assert a.thresholds_ == b.thresholds_
-    assert [p.to_dict() for p in a.predict(texts[:5])] == [p.to_dict() for p in b.predict(texts[:5])]
+def test_training_is_deterministic(tiny):
+    texts, Y, groups = make_corpus()
+    n = len(texts)
+    spec, arrays, _ = train_story_model(
+        texts, Y, np.full(n, np.nan), groups, np.ones(n), np.array(["corpus"] * n), load_taxonomy().warning_ids, folds=2
+    )
+    assert spec == tiny[1]
+    assert all(np.array_equal(arrays[k], tiny[2][k]) for k in arrays)
 
 
-def test_save_load_roundtrip_and_refusals(tiny_model, tmp_path):
+def test_labels_without_negatives_are_not_learned(tiny):
+    report = tiny[3]
+    # The corpus labels only violence and strong_language; the rest have no known values at all,
+    # and none may get a learned model (or a tuned threshold).
+    scorer = tiny[0]
+    learned = dict(zip(scorer.warning_ids, scorer.arrays["warning_learned"], strict=True))
+    assert learned["violence"] == 1 and learned["strong_language"] == 1
+    assert not any(v for k, v in learned.items() if k not in ("violence", "strong_language"))
+    assert all(scorer.thresholds[k] == 0.5 for k in scorer.warning_ids if not learned[k])
+    assert isinstance(report["skipped_labels"], dict)
+
+
+def _card():
     from classifier.modeling.persist import library_versions
 
-    card = {"name": "tiny", "versions": library_versions(), "command": "test"}
-    out = save_model(tiny_model, tmp_path / "m", card)
-    model, loaded_card = load_model(out)
+    return {"name": "tiny", "versions": library_versions(), "command": "test"}
+
+
+def test_save_load_roundtrip_and_refusals(tiny, tmp_path):
+    scorer, spec, arrays, _, _ = tiny
+    out = save_model(spec, arrays, tmp_path / "m", _card())
+    model, card = load_model(out)
     text = "He drove the knife into the guard's chest. " * 30
-    assert model.predict([text])[0].to_dict() == tiny_model.predict([text])[0].to_dict()
-    assert loaded_card["artifact"]["sha256"]
+    assert model.predict([text])[0].to_dict() == scorer.predict([text])[0].to_dict()
+    assert set(card["artifacts"]) == {"weights.npz", "model.json"}
     assert (out / "MODEL_CARD.md").read_text().startswith("# Model card: tiny")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no temporary directories left
+    assert not list(out.glob("*.pkl")) and not list(out.glob("*.joblib"))
 
     with pytest.raises(ModelError, match="already exists"):
-        save_model(tiny_model, out, card)
-    save_model(tiny_model, out, card, force=True)
+        save_model(spec, arrays, out, _card())
+    save_model(spec, arrays, out, _card(), force=True)
 
     with pytest.raises(ModelError, match="no such model directory"):
         load_model(tmp_path / "nope")
     with pytest.raises(ModelError, match="not a single file"):
-        load_model(out / "model.joblib")
+        load_model(out / WEIGHTS_FILE)
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="not a ficrate model"):
         load_model(tmp_path / "empty")
 
-    tampered = tmp_path / "tampered"
-    save_model(tiny_model, tampered, card)
-    with open(tampered / "model.joblib", "ab") as fh:
+    tampered = save_model(spec, arrays, tmp_path / "tampered", _card())
+    with open(tampered / WEIGHTS_FILE, "ab") as fh:
         fh.write(b"\0")
     with pytest.raises(ModelError, match="hash does not match"):
         load_model(tampered)
 
-    old = tmp_path / "old"
-    save_model(tiny_model, old, {**card, "versions": {**card["versions"], "scikit-learn": "0.24.2"}})
-    with pytest.raises(ModelError, match=r"scikit-learn 0\.24\.2.*install scikit-learn==0\.24\.2 or retrain"):
-        load_model(old)
-
     fake = tmp_path / "fake"
     fake.mkdir()
     (fake / "model_card.json").write_text(json.dumps({"format": "something-else"}))
-    with pytest.raises(ModelError, match="not a ficrate model"):
+    with pytest.raises(ModelError, match="not a ficrate-model/2 model"):
+        load_model(fake)
+    (fake / "model_card.json").write_text(json.dumps({"format": "ficrate-model/1"}))
+    with pytest.raises(ModelError, match="pickled model from an older ficrate"):
         load_model(fake)
 
 
+class _Boom:
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("touch /tmp/ficrate-pwned",))
+
+
+def _rehash(d):
+    """What a forger does: rewrite the card's hashes to match the files they planted."""
+    from classifier.modeling.persist import sha256_file
+
+    card = json.loads((d / "model_card.json").read_text())
+    for name in card["artifacts"]:
+        card["artifacts"][name]["sha256"] = sha256_file(d / name)
+    (d / "model_card.json").write_text(json.dumps(card))
+
+
+def test_a_forged_pickle_never_runs(tiny, tmp_path):
+    import os
+
+    _, spec, arrays, _, _ = tiny
+    d = save_model(spec, arrays, tmp_path / "forged", _card())
+    if os.path.exists("/tmp/ficrate-pwned"):
+        os.remove("/tmp/ficrate-pwned")
+    (d / WEIGHTS_FILE).write_bytes(pickle.dumps(_Boom()))
+    _rehash(d)
+    with pytest.raises(ModelError, match="not a plain array file"):
+        load_model(d)
+    # An npz whose member is a pickled object array is refused too (allow_pickle=False).
+    np.savez(d / WEIGHTS_FILE, **{**arrays, "rating_coef": np.array([_Boom()], dtype=object)})
+    _rehash(d)
+    with pytest.raises(ModelError, match=r"not a plain array file|Object arrays"):
+        load_model(d)
+    assert not os.path.exists("/tmp/ficrate-pwned")
+
+
 @pytest.mark.parametrize(
-    "estimator",
+    ("change", "message"),
     [
-        LexiconFeatures(),
-        __import__("classifier.modeling.model", fromlist=["PassageFeaturizer"]).PassageFeaturizer(n_features=2**10),
-        __import__("classifier.modeling.model", fromlist=["LinearHeads"]).LinearHeads(alpha=1e-4),
-        StoryModel(warning_ids=("violence",), n_features=2**10),
-        OrdinalCumulativeClassifier(),
+        (lambda s, a: a.update(rating_coef=a["rating_coef"][:, :-1]), "rating_coef"),
+        (lambda s, a: a.update(extra=np.zeros(3)), "unexpected"),
+        (lambda s, a: a.pop("warning_learned"), "missing"),
+        (lambda s, a: a.update(feature_scale=np.full_like(a["feature_scale"], np.nan)), "non-finite"),
+        (lambda s, a: s.update(features=s["features"][:-1]), "arrays|feature"),
+        (lambda s, a: s.update(passage_words=10), "passage sizes"),
+        (lambda s, a: s["lexicon"].update(categories={"x": [1, 2]}), "lexicon"),
     ],
-    ids=lambda e: type(e).__name__,
 )
-def test_custom_estimators_follow_the_sklearn_contract(estimator):
-    """Text-input estimators cannot run sklearn's numeric checks; these are the contract's core."""
-    import inspect
+def test_loader_validates_shapes_names_and_spec(tiny, change, message):
+    import copy
 
-    from sklearn.utils.validation import check_is_fitted
-
-    params = estimator.get_params()
-    init_args = [p for p in inspect.signature(type(estimator).__init__).parameters if p != "self"]
-    assert sorted(params) == sorted(init_args)  # __init__ stores its params and nothing else
-    twin = clone(estimator)
-    assert twin.get_params() == params
-    assert twin.set_params(**params) is twin
-    assert not [a for a in vars(estimator) if a.endswith("_") and not a.startswith("_")]
-    with pytest.raises(NotFittedError):
-        check_is_fitted(estimator)
+    _, spec, arrays, _, _ = tiny
+    s, a = copy.deepcopy(spec), {k: v.copy() for k, v in arrays.items()}
+    change(s, a)
+    with pytest.raises(WeightsError, match=message):
+        StoryScorer(s, a)

@@ -27,7 +27,7 @@ def test_wheel_contains_all_modules_and_data(tmp_path):
         "report",
         "readers/html",
         "readers/tables",
-        "modeling/model",
+        "modeling/scorer",
         "modeling/train",
         "modeling/persist",
         "modeling/predict",

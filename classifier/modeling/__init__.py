@@ -1,1 +1,1 @@
-"""Modeling: the story model (passages → pooled → calibrated labels), training, persistence."""
+"""Modeling: story features → rating and warnings (scorer), training and export, safe persistence."""

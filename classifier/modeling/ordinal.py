@@ -8,14 +8,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 
 class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
     """Ordinal classifier from K-1 binary models of P(y >= k) (Frank & Hall, 2001).
 
     Classes are ordered by their sorted value. Cumulative probabilities are forced to be
-    non-increasing in k, so level probabilities are never negative. ``predict`` returns
+    non-increasing in k (each raised to the next one's), so level probabilities are never negative. ``predict`` returns
     the median of the predicted distribution (the highest level whose cumulative
     probability is at least 0.5), which minimises expected absolute level error.
 
@@ -29,23 +29,37 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self, estimator: Any = None) -> None:
         self.estimator = estimator
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> OrdinalCumulativeClassifier:
-        """Fit one binary model per threshold between consecutive classes."""
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, y_upper: Any = None) -> OrdinalCumulativeClassifier:
+        """Fit one binary model per threshold between consecutive classes.
+
+        ``y_upper`` (optional, same classes as ``y`` or NaN) marks interval-censored labels: a
+        row known only to lie between ``y`` and ``y_upper`` (FanFiction.Net's M is mature or
+        explicit) is left out of the thresholds inside that interval, and used by the others.
+        """
         X, y = validate_data(self, X, y, accept_sparse=("csr", "csc"))
         check_classification_targets(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"need at least 2 classes to fit, got {len(self.classes_)} class")
         level = np.searchsorted(self.classes_, y)
+        top = level.copy()
+        if y_upper is not None:
+            up = np.asarray(y_upper, dtype=float)
+            cens = ~np.isnan(up)
+            top[cens] = np.maximum(level[cens], np.searchsorted(self.classes_, up[cens], side="right") - 1)
         base = self.estimator if self.estimator is not None else LogisticRegression()
         self.estimators_: list[Any] = []
+        w_all = None if sample_weight is None else _check_sample_weight(sample_weight, X)
         for k in range(1, len(self.classes_)):
-            target = (level >= k).astype(int)
+            use = (level >= k) | (top < k)  # the label decides "y >= k" for these rows
+            target = (level[use] >= k).astype(int)
             est = clone(base)
-            if sample_weight is not None:
-                est.fit(X, target, sample_weight=np.asarray(sample_weight))
+            if len(np.unique(target)) < 2:
+                raise ValueError(f"threshold {self.classes_[k]!r}: labels on only one side after censoring")
+            if w_all is not None:
+                est.fit(X[use], target, sample_weight=w_all[use])
             else:
-                est.fit(X, target)
+                est.fit(X[use], target)
             self.estimators_.append(est)
         return self
 
@@ -54,7 +68,9 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
         cum = np.column_stack([est.predict_proba(X)[:, 1] for est in self.estimators_])
-        return np.minimum.accumulate(cum, axis=1)
+        # Monotone by raising a lower threshold to the higher one's probability: the models for
+        # rarer, more specific content (>= explicit) are the surer evidence.
+        return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Per-level probabilities, columns in ``classes_`` order."""

@@ -1,13 +1,15 @@
-"""Saving and loading models: a directory holding the pickle and its model card.
+"""Saving and loading model directories: weights as data (``weights.npz`` + ``model.json``) and a card.
 
-Loading a pickle runs code, so ficrate only loads a directory whose card says it is a
-ficrate model, whose SHA-256 matches the card, and whose library versions match the
-running ones. Anything else is refused with a message that says what to do.
+A model directory holds no code: arrays are read with ``allow_pickle=False`` and validated
+against the spec (see :mod:`classifier.modeling.weights`). The card records a SHA-256 of each
+file, checked on load: that catches a damaged or edited model, not a forged one (whoever
+hands you a directory can rewrite the card too), and a forged model can at worst give wrong
+numbers. Models are found only where ``--model``/``$FICRATE_MODEL`` say, or inside the
+installed package; never in the current directory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -19,14 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-MODEL_FILE = "model.joblib"
+from classifier.config import default_model_dir
+from classifier.modeling.weights import SPEC_FILE, WEIGHTS_FILE, WeightsError, load_weights, save_weights
+
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
-FORMAT = "ficrate-model/1"
-DEFAULT_MODEL_NAME = "ficrate-default"
-
-#: Libraries whose pickles must match (major.minor) for a model to load.
-PINNED = ("scikit-learn", "numpy", "scipy")
+FORMAT = "ficrate-model/2"
+ARTIFACTS = (WEIGHTS_FILE, SPEC_FILE)
 
 
 class ModelError(Exception):
@@ -38,7 +39,7 @@ def library_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("ficrate", "scikit-learn", "numpy", "scipy", "joblib", "pandas", "better-profanity"):
+    for name in ("ficrate", "scikit-learn", "numpy", "scipy", "pandas", "better-profanity"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
@@ -75,21 +76,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def default_model_dir() -> Path:
-    """``$FICRATE_MODEL``, else the repository's ``models/ficrate-default`` (beside the package
-    for a source checkout or editable install, or under the current directory)."""
-    env = os.environ.get("FICRATE_MODEL")
-    if env:
-        return Path(env)
-    beside = Path(__file__).resolve().parents[2] / "models" / DEFAULT_MODEL_NAME
-    here = Path.cwd() / "models" / DEFAULT_MODEL_NAME
-    return beside if beside.exists() or not here.exists() else here
-
-
-def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: bool = False) -> Path:
-    """Write ``model`` and its card into ``out_dir`` atomically (a complete directory or nothing)."""
-    import joblib
-
+def save_model(
+    spec: dict[str, Any], arrays: dict[str, Any], out_dir: str | Path, card: dict[str, Any], *, force: bool = False
+) -> Path:
+    """Write a model directory atomically (a complete directory or nothing)."""
     out = Path(out_dir)
     if out.exists() and not force:
         raise ModelError(f"{out}: already exists; pass --force to overwrite it")
@@ -100,13 +90,11 @@ def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], *, force: 
         shutil.rmtree(tmp)
     tmp.mkdir()
     try:
-        joblib.dump(model, tmp / MODEL_FILE, compress=3)
+        save_weights(tmp, spec, arrays)
         card = dict(card)
         card["format"] = FORMAT
-        card["artifact"] = {
-            "file": MODEL_FILE,
-            "sha256": sha256_file(tmp / MODEL_FILE),
-            "bytes": (tmp / MODEL_FILE).stat().st_size,
+        card["artifacts"] = {
+            name: {"sha256": sha256_file(tmp / name), "bytes": (tmp / name).stat().st_size} for name in ARTIFACTS
         }
         (tmp / CARD_JSON).write_text(
             json.dumps(card, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
@@ -145,64 +133,56 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     """The model card of a model directory (validated to be a ficrate card)."""
     d = Path(model_dir)
     if d.is_file():
-        raise ModelError(f"{d}: a model is a directory with {MODEL_FILE} and {CARD_JSON}, not a single file")
+        raise ModelError(
+            f"{d}: a model is a directory with {WEIGHTS_FILE}, {SPEC_FILE} and {CARD_JSON}, not a single file"
+        )
     if not d.is_dir():
         raise ModelError(f"{d}: no such model directory")
     card_path = d / CARD_JSON
-    if not card_path.exists():
+    if not card_path.is_file():
         raise ModelError(f"{d}: not a ficrate model (no {CARD_JSON})")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{card_path}: unreadable model card ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{card_path}: unreadable model card ({exc.__class__.__name__})") from None
     if not isinstance(card, dict) or card.get("format") != FORMAT:
-        raise ModelError(
-            f"{d}: not a ficrate model (card format {card.get('format') if isinstance(card, dict) else None!r})"
-        )
+        found = card.get("format") if isinstance(card, dict) else None
+        hint = " (a pickled model from an older ficrate: retrain it)" if found == "ficrate-model/1" else ""
+        raise ModelError(f"{d}: not a {FORMAT} model (card format {found!r}){hint}")
     return card
 
 
-def _major_minor(v: str) -> tuple[str, ...]:
-    return tuple(v.split(".")[:2])
-
-
 def load_model(model_dir: str | Path | None = None) -> tuple[Any, dict[str, Any]]:
-    """Load a trusted model directory; return ``(model, card)``.
+    """Load a model directory; return ``(scorer, card)``.
 
     Raises
     ------
     ModelError
-        Not a model directory, hash mismatch, or library versions that differ.
+        Not a model directory, a file whose hash differs from the card, or arrays/spec that
+        are not exactly what the scorer reads.
     """
-    import joblib
+    from classifier.modeling.scorer import StoryScorer
 
     d = Path(model_dir) if model_dir is not None else default_model_dir()
     if model_dir is None and not d.exists():
         raise ModelError(f"no default model at {d}; train one (see README) or pass --model")
     card = read_card(d)
-    artifact = card.get("artifact") or {}
-    path = d / str(artifact.get("file", MODEL_FILE))
-    if not path.exists():
-        raise ModelError(f"{d}: model file {path.name} is missing")
-    digest = sha256_file(path)
-    if digest != artifact.get("sha256"):
-        raise ModelError(f"{path}: content hash does not match its model card; refusing to load a modified model")
-    have = library_versions()
-    built = card.get("versions", {})
-    for lib in PINNED:
-        want = str(built.get(lib, ""))
-        if want and _major_minor(want) != _major_minor(have.get(lib, "")):
-            raise ModelError(
-                f"{d}: built with {lib} {want}, but {have.get(lib)} is installed; "
-                f"install {lib}=={want} or retrain with: {card.get('command', 'ficrate train ...')}"
-            )
-    with contextlib.redirect_stderr(sys.stderr):
-        model = joblib.load(path)
-    from classifier.modeling.model import StoryModel
-
-    if not isinstance(model, StoryModel):
-        raise ModelError(f"{path}: does not hold a ficrate StoryModel")
-    return model, card
+    recorded = card.get("artifacts")
+    if not isinstance(recorded, dict) or set(recorded) != set(ARTIFACTS):
+        raise ModelError(f"{d}: model card must list exactly {', '.join(ARTIFACTS)}")
+    for name in ARTIFACTS:
+        path = d / name
+        if not path.is_file():
+            raise ModelError(f"{d}: model file {name} is missing")
+        entry = recorded[name]
+        if not isinstance(entry, dict) or sha256_file(path) != entry.get("sha256"):
+            raise ModelError(f"{path}: content hash does not match its model card; refusing a damaged or edited model")
+    try:
+        spec, arrays = load_weights(d)
+        scorer = StoryScorer(spec, arrays)
+    except WeightsError as exc:
+        raise ModelError(f"{d}: {exc}") from None
+    return scorer, card
 
 
 def new_card(**fields: Any) -> dict[str, Any]:
@@ -224,6 +204,68 @@ def _fmt_metric(m: Any) -> str:
         ci = m.get("ci95") or []
         return f"{m['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if len(ci) == 2 else f"{m['value']:.3f}"
     return str(m)
+
+
+PROTOCOL_NOTE = (
+    "Every figure is on works the model did not see in training, with a 95% bootstrap interval. The audit "
+    "figures replay the audit on honestly labelled works (false alarms) and on planted errors made from them "
+    "(the declared rating lowered by one or two levels; every archive warning removed), at the default "
+    "confidences, which were chosen on these same out-of-fold works to keep false alarms within budget "
+    "(under-rated <= 4%, missing-warning <= 8% of honest works)."
+)
+
+
+def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
+    """Markdown lines for one protocol report (rating, confusion, warnings, audit)."""
+    lines = ["", f"### {title}", ""]
+    r = rep.get("rating", {})
+    if r.get("n"):
+        lines += [f"Rating (n={r['n']}):", "", "| metric | value [95% CI] |", "| --- | --- |"]
+        for k in ("exact_accuracy", "within_one_accuracy", "adult_accuracy", "macro_f1", "ece"):
+            if k in r:
+                lines.append(f"| {k} | {_fmt_metric(r[k])} |")
+        conf = r.get("confusion", {})
+        if conf:
+            names = conf["rows_true_cols_pred"]
+            lines += ["", "| true \\ predicted | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+            lines += [
+                f"| {names[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf["matrix"])
+            ]
+    for key, name in (("archive_warnings", "AO3 archive warnings"), ("warnings", "all warnings")):
+        w = rep.get(key)
+        if not w:
+            continue
+        lines += ["", f"{name}: micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
+        if key == "archive_warnings":
+            lines += [
+                "| warning | support | known | precision | recall | F1 | threshold |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+            ]
+            for k, v in w["per_label"].items():
+                lines.append(
+                    f"| {k} | {v['support']} | {v['known']} | {v['precision']:.3f} | {v['recall']:.3f} "
+                    f"| {v['f1']:.3f} | {v['threshold']:.2f} |"
+                )
+    a = rep.get("audit")
+    if a:
+        lines += [
+            "",
+            f"Audit at min-confidence {a['min_confidence']:.2f} (warnings {a['warning_confidence']:.2f}):",
+            "",
+        ]
+        lines += ["| audit figure | value [95% CI] |", "| --- | --- |"]
+        for k in (
+            "under_rated_false_alarms",
+            "under_rated_recall_1_level",
+            "under_rated_recall_2_level",
+            "missing_warning_false_alarms",
+            "missing_warning_recall",
+            "missing_warning_recall_per_warning",
+        ):
+            v = a.get(k)
+            if v and v.get("value") is not None:
+                lines.append(f"| {k} (n={v['n']}) | {_fmt_metric(v)} |")
+    return lines
 
 
 def render_card_markdown(card: dict[str, Any]) -> str:
@@ -256,39 +298,23 @@ def render_card_markdown(card: dict[str, Any]) -> str:
     if card.get("exclusions"):
         lines += ["", f"Excluded/relabelled: {card['exclusions']}"]
     metrics = card.get("metrics", {})
-    full = metrics.get("full", {})
-    for kind, title in (("bag", "story-like bags of held-out texts"), ("story", "held-out multi-passage stories")):
-        entry = full.get(kind, {})
-        if not entry or entry.get("n", 0) < 10 or ("rating" not in entry and "warnings" not in entry):
-            continue
-        lines += ["", f"## Cross-validated metrics: {title} (n={entry.get('n')})", ""]
-        if "rating" in entry:
-            r = entry["rating"]
-            lines += ["| rating metric | value [95% CI] |", "| --- | --- |"]
-            for k in ("exact_accuracy", "within_one_accuracy", "adult_accuracy", "macro_f1", "ece"):
-                if k in r:
-                    lines.append(f"| {k} | {_fmt_metric(r[k])} |")
-        if "warnings" in entry:
-            w = entry["warnings"]
-            lines += ["", f"Warnings micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
-            lines += [
-                "| warning | support | precision | recall | F1 | threshold |",
-                "| --- | ---: | ---: | ---: | ---: | ---: |",
-            ]
-            for k, v in w["per_label"].items():
-                lines.append(
-                    f"| {k} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} | {v['f1']:.3f} "
-                    f"| {v['threshold']:.2f} |"
-                )
-    auc = metrics.get("passages", {}).get("auc", {})
-    if auc:
-        lines += ["", "## Passage heads (out-of-fold AUC on single texts)", "", "| head | AUC |", "| --- | ---: |"]
-        lines += [f"| {k} | {v:.3f} |" for k, v in auc.items()]
+    cv = metrics.get("cross_validation")
+    if cv:
+        lines += ["", "## Protocol", "", PROTOCOL_NOTE, ""]
+        lines += render_protocol("Grouped cross-validation (out-of-fold, in-fandom: optimistic for other fandoms)", cv)
+        for src_name, rep in cv.get("by_source", {}).items():
+            lines += render_protocol(f"Cross-validation, the `{src_name}` part", rep)
+    for src_name, rep in metrics.get("leave_one_source_out", {}).items():
+        lines += render_protocol(f"Leave one source out: trained without `{src_name}`, tested on it", rep)
+    if metrics.get("skipped_labels"):
+        lines += ["", "## Labels not learned", ""] + [f"- {k}: {v}" for k, v in metrics["skipped_labels"].items()]
     lines += [
         "",
         "## Thresholds",
         "",
         "Warnings: " + ", ".join(f"{k} {v:.2f}" for k, v in card.get("thresholds", {}).items()),
+        "",
+        "Audit defaults: " + ", ".join(f"{k} {v}" for k, v in card.get("audit_defaults", {}).items()),
     ]
     lines += ["", "## Lexicons and licences", ""] + [f"- {k}: {v}" for k, v in card.get("lexicons", {}).items()]
     lines += ["", "## Versions", ""] + [f"- {k} {v}" for k, v in card.get("versions", {}).items()]

@@ -1,0 +1,180 @@
+"""The library face: load a model, score or audit a story, read files — one call each.
+
+>>> import classifier
+>>> model = classifier.load_model()                        # the shipped default model
+>>> p = model.score("Rating: G\\n\\nThe kettle hummed while the cat slept.")
+>>> p.rating, p.warnings                                     # ('general', [])
+>>> model.audit("Rating: G\\n\\n" + text).status               # 'ok' or 'flagged'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from classifier.modeling.prediction import Prediction
+from classifier.story import Story
+
+
+@dataclass
+class AuditResult:
+    """The audit of one story: ``status`` (``ok``/``flagged``/``undeclared``), ``severity``, ``verdicts``."""
+
+    status: str
+    severity: float
+    verdicts: list[dict[str, Any]]
+
+    @property
+    def flagged(self) -> bool:
+        """True when a verdict is of a failing kind."""
+        return self.status == "flagged"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``audit`` object of the audit record."""
+        return {"status": self.status, "severity": self.severity, "verdicts": self.verdicts}
+
+
+def _as_story(item: str | Story, taxonomy: Any = None) -> Story:
+    if isinstance(item, Story):
+        return item
+    if not isinstance(item, str):
+        raise TypeError(f"expected story text (str) or a Story, got {type(item).__name__}")
+    from classifier.readers import ReadOptions, read_text
+
+    # Headers are parsed off exactly as `ficrate headers` would: they never count as story text.
+    return read_text(item, options=ReadOptions(taxonomy=taxonomy))
+
+
+_POOL_MODEL: Any = None
+
+
+def _init(model: Any) -> None:
+    global _POOL_MODEL
+    _POOL_MODEL = model
+
+
+def _score_bodies(bodies: list[str], explain: int) -> list[Prediction]:
+    return list(_POOL_MODEL.predict(bodies, explain=explain))
+
+
+class Model:
+    """A loaded ficrate model (see :func:`load_model`).
+
+    Attributes
+    ----------
+    card : dict
+        The model card (data, protocol figures, thresholds, versions, command).
+    thresholds : dict
+        Warning id → probability threshold.
+    audit_defaults : dict
+        The audit's default confidences, chosen on held-out works.
+    """
+
+    def __init__(self, scorer: Any, card: dict[str, Any], path: Path | None = None) -> None:
+        self.scorer = scorer
+        self.card = card
+        self.path = path
+        self.thresholds: dict[str, float] = dict(scorer.thresholds)
+        self.audit_defaults: dict[str, Any] = dict(scorer.audit_defaults)
+        self.warning_ids: tuple[str, ...] = tuple(scorer.warning_ids)
+
+    def __repr__(self) -> str:
+        return f"Model({self.card.get('name')!r}, created {self.card.get('created')})"
+
+    def score(self, story: str | Story, *, explain: int = 3) -> Prediction:
+        """What one story's text calls for.
+
+        Parameters
+        ----------
+        story : str or Story
+            Story text (a header at the top is parsed off and not scored) or a :class:`Story`.
+        explain : int
+            Evidence passages per predicted label.
+
+        Returns
+        -------
+        Prediction
+        """
+        return self.scorer.predict([_as_story(story).body], explain=explain)[0]
+
+    def score_many(
+        self, stories: Iterable[str | Story], *, jobs: int = 1, explain: int = 3, batch: int = 32
+    ) -> Iterator[Prediction]:
+        """Predictions for many stories, streamed in input order (``jobs`` processes)."""
+
+        def batches() -> Iterator[list[str]]:
+            chunk: list[str] = []
+            for s in stories:
+                chunk.append(_as_story(s).body)
+                if len(chunk) >= batch:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+
+        if jobs <= 1:
+            for chunk in batches():
+                yield from self.scorer.predict(chunk, explain=explain)
+            return
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init, initargs=(self.scorer,)) as pool:
+            pending: list[Any] = []
+            for chunk in batches():
+                pending.append(pool.submit(_score_bodies, chunk, explain))
+                while len(pending) > 2 * jobs:
+                    yield from pending.pop(0).result()
+            for fut in pending:
+                yield from fut.result()
+
+    def audit(
+        self,
+        story: str | Story,
+        *,
+        min_confidence: float | None = None,
+        fail_on: str | tuple[str, ...] = "under-rated,missing-warning",
+        explain: int = 3,
+    ) -> AuditResult:
+        """Compare what a story declares (its header, parsed as ``ficrate headers`` does) with its text.
+
+        ``min_confidence`` defaults to the model's validated default (see ``audit_defaults``).
+        """
+        from classifier.audit import AuditPolicy, audit_story, parse_fail_on
+
+        s = _as_story(story)
+        kinds = parse_fail_on(fail_on) if isinstance(fail_on, str) else tuple(fail_on)
+        policy = AuditPolicy.for_model(self.audit_defaults, min_confidence, fail_on=kinds)
+        pred = self.scorer.predict([s.body], explain=explain)[0]
+        out = audit_story(s, pred.to_dict(), self.thresholds, policy)
+        return AuditResult(out["status"], out["severity"], out["verdicts"])
+
+
+def load_model(path: str | Path | None = None) -> Model:
+    """Load a model directory (the shipped default model when ``path`` is None).
+
+    Loading reads arrays and JSON only (no code runs); a damaged or malformed model raises
+    :class:`classifier.modeling.persist.ModelError` with a one-line reason.
+    """
+    from classifier.modeling.persist import load_model as _load
+
+    scorer, card = _load(path)
+    return Model(scorer, card, Path(path) if path is not None else None)
+
+
+def read(paths: str | Path | Iterable[str | Path], **options: Any) -> Iterator[Story]:
+    """Stories from files, directories, globs or tables (as ``ficrate headers`` reads them).
+
+    Unreadable inputs raise :class:`classifier.readers.ReadError` when reached; keyword options
+    are :class:`classifier.readers.ReadOptions` fields (``input_format``, ``max_size``, ...).
+    """
+    from classifier.readers import ReadError, ReadOptions, iter_stories
+
+    items = [str(paths)] if isinstance(paths, str | Path) else [str(p) for p in paths]
+    for item in iter_stories(items, ReadOptions(**options)):
+        if isinstance(item, ReadError):
+            raise item
+        yield item
