@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from classifier import __version__
+from classifier import __version__, pipeline
 from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, default_shared_dir
 from classifier.labels import TaxonomyError, load_taxonomy
 from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError
@@ -183,8 +183,6 @@ def headers(
 
     Example: ficrate headers data/examples --format jsonl
     """
-    from classifier import pipeline
-
     table = TableOptions(
         text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
@@ -222,8 +220,6 @@ def score(
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    from classifier import pipeline
-
     table = TableOptions(
         text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
@@ -455,7 +451,6 @@ def audit(
 
     Example: ficrate audit data/examples --report audit.html
     """
-    from classifier import pipeline
     from classifier.audit import AuditPolicy, parse_fail_on
 
     try:
