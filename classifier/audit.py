@@ -46,6 +46,9 @@ class AuditPolicy:
     min_confidence : float
         Probability an ``under-rated`` finding needs (and, unless ``warning_confidence`` is set,
         a missing warning; missing warnings also need the model's threshold).
+    confidence_by_level : dict, optional
+        Declared level → probability an ``under-rated`` finding needs (overrides
+        ``min_confidence`` for ratings; the model's defaults are per level).
     warning_confidence : float, optional
         Probability a missing-warning finding needs (default: ``min_confidence``).
     ffn_m_covers_explicit : bool
@@ -58,6 +61,7 @@ class AuditPolicy:
     """
 
     min_confidence: float = 0.5
+    confidence_by_level: dict[str, float] | None = None
     warning_confidence: float | None = None
     ffn_m_covers_explicit: bool = True
     scale: str = "ao3"
@@ -73,11 +77,19 @@ class AuditPolicy:
         """
         if min_confidence is not None:
             return cls(min_confidence=min_confidence, warning_confidence=None, **options)
+        by_level = defaults.get("confidence_by_level")
         return cls(
             min_confidence=float(defaults.get("min_confidence", 0.5)),
+            confidence_by_level={str(k): float(v) for k, v in by_level.items()} if isinstance(by_level, dict) else None,
             warning_confidence=float(defaults.get("warning_confidence", defaults.get("min_confidence", 0.5))),
             **options,
         )
+
+    def rating_confidence(self, declared_level: int) -> float:
+        """Probability an under-rating of a story declared at ``declared_level`` needs."""
+        if self.confidence_by_level is None:
+            return self.min_confidence
+        return self.confidence_by_level.get(RATING_LEVELS[declared_level], self.min_confidence)
 
     def get_taxonomy(self) -> Taxonomy:
         """The taxonomy in use (the packaged default unless one was given)."""
@@ -153,7 +165,7 @@ def audit_story(
     else:
         above = float(cum[declared_level + 1]) if declared_level + 1 < 4 else 0.0
         below = float(1.0 - cum[declared_level]) if declared_level > 0 else 0.0
-        if above >= policy.min_confidence:
+        if above >= policy.rating_confidence(declared_level):
             target = max(k for k in range(declared_level + 1, 4) if k == declared_level + 1 or cum[k] >= 0.5)
             verdicts.append(
                 Verdict(

@@ -94,7 +94,7 @@ def evaluate_model(
     col_of = {w: 1 + taxonomy.warning_ids.index(w) for w in ids if w in taxonomy.warning_ids}
     Yw = np.column_stack([Y[:, col_of[w]] if w in col_of else np.full(len(texts), np.nan) for w in ids])
     levels, warns, rule_warns = predict_all(model, texts)
-    audit = {k: float(v) for k, v in model.audit_defaults.items()}
+    audit = dict(model.audit_defaults)
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
         return protocol_report(Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit)

@@ -222,6 +222,38 @@ def _rate(x: np.ndarray) -> dict[str, Any]:
     return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
 
 
+def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+    """Per declared level, the confidence an under-rating needs: the combination that catches the
+    most planted one- and two-level under-ratings while at most ``UNDER_RATED_BUDGET`` of the
+    honestly rated works are flagged. Levels differ in how confusable they are with the next
+    (Mature and Explicit most), so one shared threshold spends the budget badly.
+    """
+    grid = np.round(np.arange(0.5, 1.0, 0.01), 2)
+    n_lv = len(RATING_LEVELS) - 1
+    n = max(int(exact.sum()), 1)
+    fp = np.zeros((n_lv, len(grid)))
+    hits = np.zeros((n_lv, len(grid)))
+    sizes = []
+    for drop in (1, 2):
+        sizes.append(max(int((exact & (y >= drop)).sum()), 1))
+    for k in range(n_lv):
+        honest = exact & (y == k)
+        a = _p_above(levels[honest], y[honest])
+        fp[k] = (a[:, None] >= grid[None, :]).sum(axis=0) / n
+        for drop, size in zip((1, 2), sizes, strict=True):
+            sel = exact & (y == k + drop)
+            p = _p_above(levels[sel], np.full(int(sel.sum()), k))
+            hits[k] += (p[:, None] >= grid[None, :]).sum(axis=0) / size
+    # Exhaustive over the grid (50^3 combinations, vectorised).
+    tot_fp = fp[0][:, None, None] + fp[1][None, :, None] + fp[2][None, None, :]
+    tot_hit = hits[0][:, None, None] + hits[1][None, :, None] + hits[2][None, None, :]
+    score = np.where(tot_fp <= UNDER_RATED_BUDGET, tot_hit, -1.0)
+    i, j, k = (int(x) for x in np.unravel_index(int(np.argmax(score)), score.shape))
+    if score[i, j, k] < 0:
+        i = j = k = len(grid) - 1
+    return {RATING_LEVELS[0]: float(grid[i]), RATING_LEVELS[1]: float(grid[j]), RATING_LEVELS[2]: float(grid[k])}
+
+
 def audit_figures(
     levels: np.ndarray,
     lv: np.ndarray,
@@ -232,12 +264,16 @@ def audit_figures(
     warning_ids: tuple[str, ...],
     *,
     min_confidence: float | None = None,
+    confidence_by_level: dict[str, float] | None = None,
     warning_confidence: float | None = None,
 ) -> dict[str, Any]:
     """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
 
     Planted errors are made as the issue describes: the declared rating lowered by one or two
     levels, and a present archive warning removed from the header ("No Archive Warnings Apply").
+    ``under-rated`` needs P(above the declared rating) >= the confidence for that declared level
+    (``confidence_by_level``, else ``min_confidence`` for every level); when neither is given,
+    both are chosen within the false-alarm budget (see :func:`choose_level_confidences`).
     """
     from classifier.labels import ARCHIVE_WARNINGS
 
@@ -245,17 +281,23 @@ def audit_figures(
     y = np.where(exact, lv, 0).astype(int)
     above = _p_above(levels, y)
     grid = np.round(np.linspace(0.3, 0.99, 70), 2)
-    if min_confidence is None:
-        ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
-        min_confidence = float(ok[0]) if ok else float(grid[-1])
-    out: dict[str, Any] = {"min_confidence": min_confidence}
     if np.isnan(levels).all():
         exact = np.zeros(len(exact), dtype=bool)  # a system without ratings: no rating figures
-    out["under_rated_false_alarms"] = _rate(above[exact] >= min_confidence)
+    if min_confidence is None and confidence_by_level is None:
+        ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
+        min_confidence = float(ok[0]) if ok else float(grid[-1])
+        confidence_by_level = choose_level_confidences(levels, y, exact)
+    names = RATING_LEVELS[:-1]
+    if confidence_by_level is None:
+        confidence_by_level = dict.fromkeys(names, float(min_confidence))  # type: ignore[arg-type]
+    need = np.array([confidence_by_level.get(n, 1.0) for n in names] + [1.0])
+    out: dict[str, Any] = {"min_confidence": min_confidence, "confidence_by_level": confidence_by_level}
+    out["under_rated_false_alarms"] = _rate(above[exact] >= need[y[exact]])
     for drop in (1, 2):
         sel = exact & (y >= drop)
-        planted = _p_above(levels[sel], y[sel] - drop)
-        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= min_confidence)
+        declared = y[sel] - drop
+        planted = _p_above(levels[sel], declared)
+        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= need[declared])
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     known = ~np.isnan(W[:, cols]).any(axis=1)
     thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
@@ -290,7 +332,7 @@ def protocol_report(
     warning_ids: tuple[str, ...],
     *,
     rounds: int = 200,
-    audit: dict[str, float] | None = None,
+    audit: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Rating, warning and audit figures of probabilities against labels."""
     from classifier.labels import ARCHIVE_WARNINGS

@@ -226,6 +226,7 @@ def train_story_model(
     cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids)
     audit_defaults = {
         "min_confidence": cv["audit"]["min_confidence"],
+        "confidence_by_level": cv["audit"]["confidence_by_level"],
         "warning_confidence": cv["audit"]["warning_confidence"],
     }
     by_source = {}
