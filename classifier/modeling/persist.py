@@ -250,7 +250,12 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
     if a:
         lines += [
             "",
-            f"Audit at min-confidence {a['min_confidence']:.2f} (warnings {a['warning_confidence']:.2f}):",
+            "Audit at under-rated confidence "
+            + (
+                ", ".join(f"declared {k} {v:.2f}" for k, v in (a.get("confidence_by_level") or {}).items())
+                or f"{a['min_confidence']:.2f}"
+            )
+            + f" (missing-warning {a['warning_confidence']:.2f}):",
             "",
         ]
         lines += ["| audit figure | value [95% CI] |", "| --- | --- |"]
