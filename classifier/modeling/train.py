@@ -352,16 +352,22 @@ def train_from_sources(
         say(f"skipping {short:,} texts under {MIN_TRAIN_WORDS} words: the model learns from stories")
         frame = frame[words >= MIN_TRAIN_WORDS].reset_index(drop=True)
     rated = frame["rating"].dropna().astype(int)
+    why = f" ({len(errors)} inputs unreadable; first: {errors[0]})" if errors else ""
     if len(frame) < 20:
         raise ModelError(
             f"only {len(frame)} labelled stories of {MIN_TRAIN_WORDS}+ words in {', '.join(sources)}; "
-            "need at least 20 to train"
+            f"need at least 20 to train{why}"
+        )
+    if len(rated) == 0:
+        raise ModelError(
+            f"no declared ratings in {', '.join(sources)}: for tables name the column with --rating-col "
+            f"(looked for a 'rating' column), for story files the header must declare a rating{why}"
         )
     missing = [RATING_LEVELS[k] for k in range(len(RATING_LEVELS)) if (rated == k).sum() < 2]
     if missing:
         raise ModelError(
-            f"column 'rating': no (or too few) stories rated {', '.join(missing)}; "
-            "every level needs examples (check --rating-col and the rating values)"
+            f"ratings: no (or too few) stories rated {', '.join(missing)}; every level needs examples "
+            "(check --rating-col and its values)"
         )
     warning_ids = tuple(taxonomy.warning_ids)
     texts = frame["text"].astype(str).tolist()
