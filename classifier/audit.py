@@ -51,6 +51,9 @@ class AuditPolicy:
         ``min_confidence`` for ratings; the model's defaults are per level).
     warning_confidence : float, optional
         Probability a missing-warning finding needs (default: ``min_confidence``).
+    warning_confidence_by_label : dict, optional
+        Warning id → probability its missing-warning finding needs (the model's defaults are
+        per archive warning; others use ``warning_confidence``).
     ffn_m_covers_explicit : bool
         FanFiction.Net's M is the highest rating it allows (it has no MA content), so an FFN M
         story with explicit content is not under-rated by default.
@@ -63,6 +66,7 @@ class AuditPolicy:
     min_confidence: float = 0.5
     confidence_by_level: dict[str, float] | None = None
     warning_confidence: float | None = None
+    warning_confidence_by_label: dict[str, float] | None = None
     ffn_m_covers_explicit: bool = True
     scale: str = "ao3"
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
@@ -78,12 +82,21 @@ class AuditPolicy:
         if min_confidence is not None:
             return cls(min_confidence=min_confidence, warning_confidence=None, **options)
         by_level = defaults.get("confidence_by_level")
+        per = defaults.get("warning_confidence_by_label")
         return cls(
             min_confidence=float(defaults.get("min_confidence", 0.5)),
             confidence_by_level={str(k): float(v) for k, v in by_level.items()} if isinstance(by_level, dict) else None,
             warning_confidence=float(defaults.get("warning_confidence", defaults.get("min_confidence", 0.5))),
+            warning_confidence_by_label={str(k): float(v) for k, v in per.items()} if isinstance(per, dict) else None,
             **options,
         )
+
+    def warning_need(self, wid: str) -> float:
+        """Probability a missing-warning finding for ``wid`` needs (before the model's threshold)."""
+        base = self.min_confidence if self.warning_confidence is None else self.warning_confidence
+        if self.warning_confidence_by_label is None:
+            return base
+        return self.warning_confidence_by_label.get(wid, base)
 
     def rating_confidence(self, declared_level: int) -> float:
         """Probability an under-rating of a story declared at ``declared_level`` needs."""
@@ -201,8 +214,7 @@ def audit_story(
         covered.add("sexual_content")
     archive_scale = any("archive" in t.lower() for t in story.declared.warnings.raw)
     for wid, p in prediction["warning_probs"].items():
-        warn_conf = policy.min_confidence if policy.warning_confidence is None else policy.warning_confidence
-        flagged = p >= max(thresholds.get(wid, 0.5), warn_conf)
+        flagged = p >= max(thresholds.get(wid, 0.5), policy.warning_need(wid))
         if wid in declared_ids:
             if p <= 1.0 - max(policy.min_confidence, 0.5) and p < thresholds.get(wid, 0.5):
                 verdicts.append(

@@ -254,6 +254,38 @@ def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarra
     return {RATING_LEVELS[0]: float(grid[i]), RATING_LEVELS[1]: float(grid[j]), RATING_LEVELS[2]: float(grid[k])}
 
 
+def choose_label_confidences(P: np.ndarray, T: np.ndarray, thr: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Per archive warning, the confidence a missing-warning finding needs: lowered greedily, one
+    step at a time for the warning that catches the most removed warnings per added false alarm,
+    while at most ``MISSING_WARNING_BUDGET`` of the works are flagged for a warning they lack."""
+    grid = np.round(np.arange(0.5, 1.0, 0.01), 2)
+    pos = np.full(len(labels), len(grid) - 1)
+
+    def rates(idx: np.ndarray) -> tuple[float, float]:
+        f = P >= np.maximum(thr, grid[idx])
+        return float((f & ~T).any(axis=1).mean()), float(f[T].mean()) if T.any() else 0.0
+
+    fp, hit = rates(pos)
+    while True:
+        best, best_gain = None, 0.0
+        for j in range(len(labels)):
+            if pos[j] == 0:
+                continue
+            trial = pos.copy()
+            trial[j] -= 1
+            f2, h2 = rates(trial)
+            if f2 > MISSING_WARNING_BUDGET:
+                continue
+            gain = (h2 - hit) / max(f2 - fp, 1e-4)
+            if h2 > hit and gain > best_gain:
+                best, best_gain = j, gain
+        if best is None:
+            break
+        pos[best] -= 1
+        fp, hit = rates(pos)
+    return {w: float(grid[k]) for w, k in zip(labels, pos, strict=True)}
+
+
 def audit_figures(
     levels: np.ndarray,
     lv: np.ndarray,
@@ -266,6 +298,7 @@ def audit_figures(
     min_confidence: float | None = None,
     confidence_by_level: dict[str, float] | None = None,
     warning_confidence: float | None = None,
+    warning_confidence_by_label: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
 
@@ -303,17 +336,24 @@ def audit_figures(
     thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
     P, T = warn[known][:, cols], W[known][:, cols] == 1
 
-    def flags(conf: float) -> np.ndarray:
+    labels = [warning_ids[j] for j in cols]
+
+    def flags(conf: np.ndarray | float) -> np.ndarray:
         return P >= np.maximum(thr, conf)
 
     if not known.any():
         out["warning_confidence"] = 0.5 if warning_confidence is None else warning_confidence
         return out
-    if warning_confidence is None:
+    if warning_confidence is None and warning_confidence_by_label is None:
         ok = [t for t in grid if (flags(t) & ~T).any(axis=1).mean() <= MISSING_WARNING_BUDGET]
         warning_confidence = float(ok[0]) if ok else float(grid[-1])
-    f = flags(warning_confidence)
+        warning_confidence_by_label = choose_label_confidences(P, T, thr, labels)
+    if warning_confidence_by_label is None:
+        warning_confidence_by_label = dict.fromkeys(labels, float(warning_confidence))  # type: ignore[arg-type]
+    per = np.array([warning_confidence_by_label.get(w, warning_confidence or 0.5) for w in labels])
+    f = flags(per)
     out["warning_confidence"] = warning_confidence
+    out["warning_confidence_by_label"] = warning_confidence_by_label
     # Honest works: declared exactly what they carry; a flag is a missing-warning on a warning they lack.
     out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1))
     # Planted: every present archive warning removed from the header; caught when any is flagged.

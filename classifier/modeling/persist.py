@@ -255,7 +255,12 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
                 ", ".join(f"declared {k} {v:.2f}" for k, v in (a.get("confidence_by_level") or {}).items())
                 or f"{a['min_confidence']:.2f}"
             )
-            + f" (missing-warning {a['warning_confidence']:.2f}):",
+            + "; missing-warning "
+            + (
+                ", ".join(f"{k} {v:.2f}" for k, v in (a.get("warning_confidence_by_label") or {}).items())
+                or f"{a['warning_confidence']:.2f}"
+            )
+            + ":",
             "",
         ]
         lines += ["| audit figure | value [95% CI] |", "| --- | --- |"]

@@ -228,6 +228,7 @@ def train_story_model(
         "min_confidence": cv["audit"]["min_confidence"],
         "confidence_by_level": cv["audit"]["confidence_by_level"],
         "warning_confidence": cv["audit"]["warning_confidence"],
+        "warning_confidence_by_label": cv["audit"].get("warning_confidence_by_label"),
     }
     by_source = {}
     for src in sorted(set(sources.tolist())):
