@@ -214,7 +214,11 @@ def audit_story(
         covered.add("sexual_content")
     archive_scale = any("archive" in t.lower() for t in story.declared.warnings.raw)
     for wid, p in prediction["warning_probs"].items():
-        flagged = p >= max(thresholds.get(wid, 0.5), policy.warning_need(wid))
+        if policy.warning_confidence_by_label and wid in policy.warning_confidence_by_label:
+            # The model's per-warning audit confidence, chosen on held-out works for the false-alarm budget.
+            flagged = p >= policy.warning_confidence_by_label[wid]
+        else:
+            flagged = p >= max(thresholds.get(wid, 0.5), policy.warning_need(wid))
         if wid in declared_ids:
             if p <= 1.0 - max(policy.min_confidence, 0.5) and p < thresholds.get(wid, 0.5):
                 verdicts.append(

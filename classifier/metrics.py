@@ -254,36 +254,43 @@ def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarra
     return {RATING_LEVELS[0]: float(grid[i]), RATING_LEVELS[1]: float(grid[j]), RATING_LEVELS[2]: float(grid[k])}
 
 
-def choose_label_confidences(P: np.ndarray, T: np.ndarray, thr: np.ndarray, labels: list[str]) -> dict[str, float]:
-    """Per archive warning, the confidence a missing-warning finding needs: lowered greedily, one
-    step at a time for the warning that catches the most removed warnings per added false alarm,
-    while at most ``MISSING_WARNING_BUDGET`` of the works are flagged for a warning they lack."""
-    grid = np.round(np.arange(0.5, 1.0, 0.01), 2)
-    pos = np.full(len(labels), len(grid) - 1)
+def choose_label_confidences(P: np.ndarray, T: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Per archive warning, the confidence a missing-warning finding needs.
 
-    def rates(idx: np.ndarray) -> tuple[float, float]:
-        f = P >= np.maximum(thr, grid[idx])
+    Greedy: starting from flagging nothing, repeatedly lower the confidence of the warning whose
+    next step (down to its next positive work's probability) catches the most removed warnings per
+    added false alarm, while at most ``MISSING_WARNING_BUDGET`` of the works are flagged for a
+    warning they lack. Confidences stay in [0.2, 0.99]: rare warnings have calibrated
+    probabilities well below 0.5.
+    """
+    lo, hi = 0.2, 0.99
+    conf = np.full(len(labels), hi)
+
+    def rates(c: np.ndarray) -> tuple[float, float]:
+        f = P >= c
         return float((f & ~T).any(axis=1).mean()), float(f[T].mean()) if T.any() else 0.0
 
-    fp, hit = rates(pos)
+    fp, hit = rates(conf)
     while True:
-        best, best_gain = None, 0.0
+        best, best_gain, best_c = None, 0.0, 0.0
         for j in range(len(labels)):
-            if pos[j] == 0:
+            below = P[T[:, j], j]
+            below = below[(below < conf[j]) & (below >= lo)]
+            if not len(below):
                 continue
-            trial = pos.copy()
-            trial[j] -= 1
+            trial = conf.copy()
+            trial[j] = float(np.floor(below.max() * 1000) / 1000)
             f2, h2 = rates(trial)
-            if f2 > MISSING_WARNING_BUDGET:
+            if f2 > MISSING_WARNING_BUDGET or h2 <= hit:
                 continue
             gain = (h2 - hit) / max(f2 - fp, 1e-4)
-            if h2 > hit and gain > best_gain:
-                best, best_gain = j, gain
+            if gain > best_gain:
+                best, best_gain, best_c = j, gain, trial[j]
         if best is None:
             break
-        pos[best] -= 1
-        fp, hit = rates(pos)
-    return {w: float(grid[k]) for w, k in zip(labels, pos, strict=True)}
+        conf[best] = best_c
+        fp, hit = rates(conf)
+    return {w: round(float(c), 3) for w, c in zip(labels, conf, strict=True)}
 
 
 def audit_figures(
@@ -344,14 +351,18 @@ def audit_figures(
     if not known.any():
         out["warning_confidence"] = 0.5 if warning_confidence is None else warning_confidence
         return out
+    chosen_per_label = warning_confidence_by_label is not None
     if warning_confidence is None and warning_confidence_by_label is None:
+        chosen_per_label = True
         ok = [t for t in grid if (flags(t) & ~T).any(axis=1).mean() <= MISSING_WARNING_BUDGET]
         warning_confidence = float(ok[0]) if ok else float(grid[-1])
-        warning_confidence_by_label = choose_label_confidences(P, T, thr, labels)
+        warning_confidence_by_label = choose_label_confidences(P, T, labels)
     if warning_confidence_by_label is None:
         warning_confidence_by_label = dict.fromkeys(labels, float(warning_confidence))  # type: ignore[arg-type]
     per = np.array([warning_confidence_by_label.get(w, warning_confidence or 0.5) for w in labels])
-    f = flags(per)
+    # Per-warning confidences were chosen on held-out works for the false-alarm budget: they stand
+    # alone. A single confidence (a user's --min-confidence) also needs the model's threshold.
+    f = P >= per if chosen_per_label else flags(per)
     out["warning_confidence"] = warning_confidence
     out["warning_confidence_by_label"] = warning_confidence_by_label
     # Honest works: declared exactly what they carry; a flag is a missing-warning on a warning they lack.

@@ -41,6 +41,20 @@ MIN_PRECISION = 0.4
 #: Inverse regularisation of the story models (chosen by the protocol; see the card).
 C_RATING = 0.1
 C_WARNING = 0.05
+WARNING_CLASS_WEIGHT: str | None = None  # calibrated probabilities: the audit reads them as such
+
+
+def warning_feature_masks(features: list[str], warning_ids: tuple[str, ...]) -> np.ndarray:
+    """Per warning, the story features about its own content (``head_features`` in lexicons.json), plus length."""
+    from classifier.features import lexicon_spec
+
+    allowed = lexicon_spec().get("head_features", {})
+    out = np.zeros((len(warning_ids), len(features)), dtype=bool)
+    for j, wid in enumerate(warning_ids):
+        cats = set(allowed.get(wid, [])) if isinstance(allowed.get(wid), list) else None
+        for k, name in enumerate(features):
+            out[j, k] = cats is None or name == "log_words" or name.split(":", 1)[0] in cats
+    return out
 
 
 def stratified_group_folds(groups: np.ndarray, strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
@@ -100,8 +114,14 @@ def _fit(
     weights: np.ndarray,
     learn: list[bool],
     seed: int,
+    masks: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Fit scaler, ordinal rating model and warning models on the rows with labels."""
+    """Fit scaler, ordinal rating model and warning models on the rows with labels.
+
+    ``masks`` (warnings × features, bool) limits each warning model to the features about its own
+    content, so that a swearing argument cannot look like underage sex to a model that learned
+    from a few dozen positives.
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
@@ -119,9 +139,11 @@ def _fit(
         if not on or len(np.unique(W[ok, j])) < 2:
             warn.append(None)
             continue
-        m = LogisticRegression(C=C_WARNING, max_iter=5000, class_weight="balanced", random_state=seed)
-        warn.append(m.fit(Z[ok], W[ok, j].astype(int)))
-    return {"scaler": scaler, "rating": rating, "warnings": warn}
+        cols = masks[j] if masks is not None else np.ones(F.shape[1], dtype=bool)
+        m = LogisticRegression(C=C_WARNING, max_iter=5000, class_weight=WARNING_CLASS_WEIGHT, random_state=seed)
+        warn.append(m.fit(Z[ok][:, cols], W[ok, j].astype(int)))
+    full = masks if masks is not None else np.ones((len(learn), F.shape[1]), dtype=bool)
+    return {"scaler": scaler, "rating": rating, "warnings": warn, "masks": full}
 
 
 def _predict(fitted: dict[str, Any], F: np.ndarray, n_warn: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,7 +157,7 @@ def _predict(fitted: dict[str, Any], F: np.ndarray, n_warn: int) -> tuple[np.nda
     warn = np.zeros((F.shape[0], n_warn))
     for j, m in enumerate(fitted["warnings"]):
         if m is not None:
-            warn[:, j] = m.predict_proba(Z)[:, 1]
+            warn[:, j] = m.predict_proba(Z[:, fitted["masks"][j]])[:, 1]
     return levels, warn
 
 
@@ -154,7 +176,7 @@ def export_arrays(fitted: dict[str, Any], n_feat: int, n_warn: int) -> dict[str,
     learned = np.zeros(n_warn)
     for j, m in enumerate(fitted["warnings"]):
         if m is not None:
-            wcoef[j] = m.coef_[0]
+            wcoef[j, fitted["masks"][j]] = m.coef_[0]
             wint[j] = float(m.intercept_[0])
             learned[j] = 1.0
     return {
@@ -194,6 +216,7 @@ def train_story_model(
     guidelines = load_guidelines()
     rating_rules, rules = story_rules(feats["counts"], feats["words"], cats, guidelines, tuple(warning_ids))
     lv, W = Y[:, 0], Y[:, 1:]
+    masks = warning_feature_masks(story_feature_names(cats), tuple(warning_ids))
     skipped: dict[str, str] = {}
     learn = []
     for j, wid in enumerate(warning_ids):
@@ -214,7 +237,7 @@ def train_story_model(
     for f in range(folds):
         say(f"cross-validation: fold {f + 1}/{folds}")
         tr, te = fold != f, fold == f
-        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed)
+        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks)
         oof_levels[te], oof_learned[te] = _predict(m, F[te], len(warning_ids))
     oof_warn = combine(oof_learned, rules)
     oof_levels = raise_levels(oof_levels, rating_rules)
@@ -253,7 +276,7 @@ def train_story_model(
         if te.sum() < 30 or len(np.unique(lv[tr & ~np.isnan(lv)])) < len(RATING_LEVELS):
             continue
         say(f"leave-one-source-out: without {src}")
-        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed)
+        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks)
         lev, lw = _predict(m, F[te], len(warning_ids))
         lev = raise_levels(lev, rating_rules[te])
         loso[src] = protocol_report(
@@ -261,7 +284,7 @@ def train_story_model(
         )
 
     say("final fit on all data")
-    fitted = _fit(F, lv, upper, W, weights, learn, seed)
+    fitted = _fit(F, lv, upper, W, weights, learn, seed, masks)
     arrays = export_arrays(fitted, F.shape[1], len(warning_ids))
     spec = {
         "format": "ficrate-weights/1",
