@@ -268,6 +268,22 @@ def story_feature_names(categories: list[str]) -> list[str]:
     return names
 
 
+def passage_story_features(counts: np.ndarray, words: np.ndarray, categories: list[str]) -> np.ndarray:
+    """:func:`story_features` of every passage taken as a one-passage story, ``(n, n_features)``, vectorised."""
+    counts = np.asarray(counts, dtype=float).reshape(-1, len(categories))
+    words = np.asarray(words, dtype=float).reshape(-1)
+    dens = counts * 1000.0 / np.maximum(words, DENSITY_FLOOR)[:, None]
+    ld = np.log1p(dens)
+    index = {c: k for k, c in enumerate(categories)}
+    inter = [
+        np.log1p(np.sqrt(dens[:, index[a]] * dens[:, index[b]])) if a in index and b in index else np.zeros(len(words))
+        for _, a, b in INTERACTIONS
+    ]
+    death = ld[:, index["death"]] if "death" in index else np.zeros(len(words))
+    share = (dens >= SHARE_DENSITY).astype(float)
+    return np.column_stack([ld, ld, ld, np.log1p(counts), share, *inter, death, np.log1p(words)])
+
+
 def story_features(counts: np.ndarray, words: np.ndarray, categories: list[str]) -> np.ndarray:
     """One story's content features from its passages' lexicon counts.
 

@@ -256,3 +256,17 @@ def test_loader_validates_shapes_names_and_spec(tiny, change, message):
     change(s, a)
     with pytest.raises(WeightsError, match=message):
         StoryScorer(s, a)
+
+
+def test_passage_features_equal_one_passage_stories():
+    from classifier.features import passage_story_features
+
+    lex = load_lexicon()
+    text = "\n\n".join(
+        ["The kettle hummed. " * 40, "He stabbed the guard and blood poured out; he died. " * 20, "Fuck. Shit. " * 30]
+    )
+    spans = split_passages(text, 60, 100)
+    c, w = passage_counts(text, spans, lex)
+    batched = passage_story_features(c, w, lex.names)
+    single = np.vstack([story_features(c[k : k + 1], w[k : k + 1], lex.names) for k in range(len(w))])
+    assert np.allclose(batched, single)

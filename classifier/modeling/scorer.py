@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import CompiledLexicon, passage_counts, split_passages, story_feature_names, story_features
+from classifier.features import (
+    CompiledLexicon,
+    passage_counts,
+    passage_story_features,
+    split_passages,
+    story_feature_names,
+    story_features,
+)
 from classifier.modeling.evidence import best_snippet
 from classifier.modeling.guidelines import RATING_RULES, combine, passage_rule_matrix, raise_levels, story_rules
 from classifier.modeling.prediction import Evidence, Prediction
@@ -155,7 +162,7 @@ class StoryScorer:
     def passage_strengths(self, counts: np.ndarray, words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each passage scored as a story of its own: ``(n, K-1)`` P(>= level) and ``(n, W)`` warnings."""
         names = self.lexicon.names
-        F = np.vstack([story_features(counts[k : k + 1], words[k : k + 1], names) for k in range(len(words))])
+        F = passage_story_features(counts, words, names)
         levels, learned = self._from_features(F)
         rules = passage_rule_matrix(counts, words, names, self.guidelines)
         n = len(words)
