@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -133,7 +134,7 @@ def _expand_prefix(prefix: str) -> list[str]:
     return sorted(f for f in forms if f)
 
 
-def _trie_pattern(words: list[str]) -> str:
+def trie_pattern(words: list[str]) -> str:
     """A regex matching exactly ``words``, factored as a character trie (fast to scan)."""
     trie: dict[str, Any] = {}
     for w in words:
@@ -173,16 +174,17 @@ class CompiledLexicon:
                         self.words[form] = (*self.words.get(form, ()), k)
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
         # A trie-factored regex: far cheaper to scan than a flat alternation of phrases.
-        self.phrase_fast = re.compile(r"\b" + _trie_pattern(list(self.phrases)) + r"\b") if self.phrases else None
+        self.phrase_fast = re.compile(r"\b" + trie_pattern(list(self.phrases)) + r"\b") if self.phrases else None
         self.word_set = frozenset(self.words)
 
     def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
         counts = [0.0] * len(self.names)
         if tokens is None:
             tokens = TOKEN_RE.findall(low)
-        # Set intersection and list.count run in C; only the (few) lexicon hits are visited here.
-        for tok in self.word_set.intersection(tokens):
-            c = tokens.count(tok)
+        # Counter and the set intersection run in C; only the (few) lexicon hits are visited here.
+        tally = Counter(tokens)
+        for tok in self.word_set.intersection(tally):
+            c = tally[tok]
             for k in self.words[tok]:
                 counts[k] += c
         if self.phrase_fast is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon
@@ -46,11 +47,27 @@ def evidence_words(label: str) -> frozenset[str]:
     return frozenset(w for w, ks in lex.words.items() if wanted.intersection(ks))
 
 
+#: Word boundaries as TOKEN_RE cuts words: inner apostrophes and hyphens join a token.
+_LEFT, _RIGHT = r"(?<![^\W_])(?<![^\W_]['\-])", r"(?![^\W_])(?!['\-][^\W_])"
+
+
+def evidence_hits(low: str, label: str) -> list[int]:
+    """Offsets of the lexicon words bearing on ``label`` in lower-cased ``low``, as whole tokens.
+
+    Tokens are found in C (``findall`` + a set intersection); only the few words present are
+    then located, with a small regex, so no Python loop runs over every token.
+    """
+    present = evidence_words(label).intersection(TOKEN_RE.findall(low))
+    if not present:
+        return []
+    alternation = "|".join(re.escape(w) for w in sorted(present, key=len, reverse=True))
+    return [m.start() for m in re.finditer(_LEFT + "(?:" + alternation + ")" + _RIGHT, low)]
+
+
 def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
     """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
     passage = text[start:end]
-    wanted = evidence_words(label)
-    hits = [m.start() for m in TOKEN_RE.finditer(passage.lower()) if m.group() in wanted]
+    hits = evidence_hits(passage.lower(), label)
     if not hits:
         return snippet(passage, 0, len(passage), limit)
     best_lo, best_n = hits[0], 0
