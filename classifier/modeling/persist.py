@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from classifier.config import default_model_dir
-from classifier.modeling.weights import SPEC_FILE, WEIGHTS_FILE, WeightsError, load_weights, save_weights
+from classifier.modeling.weights import SPEC_FILE, WEIGHTS_FILE, WeightsError, load_weights, read_json, save_weights
 
 CARD_JSON = "model_card.json"
 CARD_MD = "MODEL_CARD.md"
@@ -141,10 +141,7 @@ def read_card(model_dir: str | Path) -> dict[str, Any]:
     card_path = d / CARD_JSON
     if not card_path.is_file():
         raise ModelError(f"{d}: not a ficrate model (no {CARD_JSON})")
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{card_path}: unreadable model card ({exc.__class__.__name__})") from None
+    card = read_json(card_path, ModelError, "model card")
     if not isinstance(card, dict) or card.get("format") != FORMAT:
         found = card.get("format") if isinstance(card, dict) else None
         hint = " (a pickled model from an older ficrate: retrain it)" if found == "ficrate-model/1" else ""

@@ -60,10 +60,7 @@ def load_weights(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]
             raise WeightsError(f"{directory}: {p.name} is missing")
         if p.stat().st_size > cap:
             raise WeightsError(f"{p}: {p.stat().st_size:,} bytes is more than a ficrate model holds")
-    try:
-        spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise WeightsError(f"{spec_path}: unreadable ({exc.__class__.__name__})") from None
+    spec = read_json(spec_path, WeightsError, "spec")
     if not isinstance(spec, dict) or spec.get("format") != SPEC_FORMAT:
         raise WeightsError(f"{spec_path}: not a {SPEC_FORMAT} spec")
     try:
@@ -73,6 +70,14 @@ def load_weights(directory: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]
         raise WeightsError(f"{weights_path}: not a plain array file ({str(exc).splitlines()[0][:80]})") from None
     validate(spec, arrays)
     return spec, arrays
+
+
+def read_json(path: Path, error: type[Exception], what: str) -> Any:
+    """A JSON file, or ``error`` with one line naming the file (model files are never trusted)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise error(f"{path}: unreadable {what} ({exc.__class__.__name__})") from None
 
 
 def validate(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
