@@ -1,6 +1,9 @@
 """Hostile input that the other suites don't already cover; every case is one line on stderr."""
 
+import contextlib
 import io
+import signal
+import time
 import zipfile
 
 import pandas as pd
@@ -9,6 +12,8 @@ from typer.testing import CliRunner
 
 from classifier.cli import app
 from classifier.readers import ReadError, ReadOptions, iter_stories, read_bytes
+from classifier.readers.epub import epub_to_html
+from tests import hostile_inputs as hostile
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()
@@ -117,3 +122,95 @@ def test_very_long_story_scores(tmp_path):
     r = runner.invoke(app, ["score", str(p), "-f", "jsonl", "--jobs", "1"])
     assert r.exit_code == 0, r.stderr
     assert '"passages": ' in r.stdout
+
+
+# -- issue 13: small inputs that hung or blew up a batch -------------------------------------
+# Inputs are generated (tests/hostile_inputs.py). Linearity is checked by scaling, with very
+# generous bounds: each case at its issue-13 size (which took 10-45 s before) and at 4x that.
+
+
+@contextlib.contextmanager
+def _deadline(seconds: int):
+    """Fail instead of hanging (a FIFO open, a glob loop)."""
+
+    def expire(*_):
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _read_time(case: str, n: int) -> tuple[float, list]:
+    data = hostile.CASES[case][0](n)
+    opts = ReadOptions()
+    start = time.perf_counter()
+    try:
+        out = [
+            s.body_words if hasattr(s, "body_words") else str(s)
+            for s in read_bytes(data, hostile.NAMES.get(case, "story.txt"), opts)
+        ]
+    except ReadError as exc:
+        out = [str(exc)]
+    return time.perf_counter() - start, out
+
+
+@pytest.mark.parametrize("case", list(hostile.CASES))
+def test_hostile_input_is_read_in_linear_time(case):
+    n = hostile.CASES[case][1]
+    _read_time(case, n)  # warm up imports (bs4, lxml)
+    with _deadline(60):
+        t1, out = _read_time(case, n)
+        assert t1 < 5, f"{case}: {t1:.1f} s for {n}"
+        t4, _ = _read_time(case, 4 * n)
+    assert t4 < 10 * t1 + 1.0, f"{case}: {t1:.2f} s at n={n}, {t4:.2f} s at 4n (quadratic?)"
+    assert out and not any("RecursionError" in str(o) or "internal error" in str(o) for o in out)
+
+
+def test_word_count_is_unchanged_on_ordinary_text():
+    from classifier.story import count_words
+
+    assert count_words("") == 0
+    assert count_words("Hello, world! *** -- she said: “fine” _ __x__ 42 ... é") == 8
+    assert count_words("* * *\n\n***\n—\n") == 0
+    assert count_words("a" + "*" * 40_000 + " b") == 2
+
+
+def test_a_run_of_spaces_in_a_header_line_keeps_its_fields():
+    (story,) = read_bytes(("Rating: T" + " " * 40_000 + "|  Warnings: none\n\n" + hostile.BODY).encode(), "s.txt")
+    assert story.declared.rating.canonical == "teen"
+
+
+def test_epub_spine_listing_one_chapter_many_times_reads_it_once():
+    one = epub_to_html(hostile.spine_repeats(1), "b.epub")
+    assert epub_to_html(hostile.spine_repeats(150), "b.epub") == one
+
+
+def test_epub_total_bytes_read_are_capped_not_only_member_sizes():
+    # The spine lists the package document itself: read twice, more than the members add up to.
+    pad = "<!--" + "x" * 5000 + "-->"
+    data = hostile.epub(opf_extra='<item id="self" href="content.opf"/>' + pad, spine_id="self")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = sum(i.file_size for i in zf.infolist())
+    with pytest.raises(ReadError, match=r"past the .*-byte cap"):
+        epub_to_html(data, "b.epub", max_expanded=members)
+
+
+def test_nested_zip_in_an_epub_is_not_story_text():
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("secret.txt", "not a story " * 50)
+    data = hostile.epub(chapter=inner.getvalue())
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.read("OEBPS/c1.xhtml").startswith(b"PK")
+    msg = _one_error(data, "b.epub")
+    assert "no readable documents" in msg and "binary" in msg
+
+
+def test_deeply_unclosed_font_tags_are_read():
+    (story,) = read_bytes(hostile.unclosed_fonts(1_500), "old.html")
+    assert story.body_words == 14

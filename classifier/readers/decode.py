@@ -49,6 +49,19 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
+def binary_kind(data: bytes) -> str | None:
+    """Name what binary data ``data`` is (a known format, a zip, NUL bytes that are not UTF-16),
+    else None. The check for members inside archives, where a zip is not a story either."""
+    kind = sniff_binary(data)
+    if kind:
+        return kind
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a zip archive"
+    if b"\x00" in data[:65536] and not data.startswith(tuple(b for b, _ in _BOMS)) and not _utf16_without_bom(data):
+        return "data with NUL bytes"
+    return None
+
+
 def _utf16_without_bom(data: bytes) -> str | None:
     # ASCII-heavy UTF-16 has a NUL in every other byte; guess the byte order from where.
     sample = data[:4000]
