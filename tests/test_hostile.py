@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import os
 import signal
 import time
 import zipfile
@@ -214,3 +215,67 @@ def test_nested_zip_in_an_epub_is_not_story_text():
 def test_deeply_unclosed_font_tags_are_read():
     (story,) = read_bytes(hostile.unclosed_fonts(1_500), "old.html")
     assert story.body_words == 14
+
+
+def test_memory_error_after_reading_stays_with_its_file(monkeypatch, tmp_path):
+    import classifier.story
+
+    real = classifier.story.count_words
+
+    def count(text):
+        if "EXPLODE" in text:
+            raise MemoryError
+        return real(text)
+
+    monkeypatch.setattr(classifier.story, "count_words", count)
+    (tmp_path / "a.txt").write_text("A story that EXPLODE when counted.")
+    (tmp_path / "b.txt").write_text("A story that is fine.")
+    r = runner.invoke(app, ["headers", str(tmp_path), "-f", "jsonl"])
+    assert r.exit_code == 2
+    assert "a.txt: out of memory while reading" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stdout.splitlines()) == 1 and "b.txt" in r.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_in_a_directory_or_by_name_is_refused_not_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.txt")
+    os.mkfifo(tmp_path / "x.csv")
+    (tmp_path / "good.txt").write_text("A good story.")
+    with _deadline(20):
+        r = runner.invoke(app, ["headers", str(tmp_path), str(tmp_path / "x.csv"), "-f", "jsonl"])
+    assert r.exit_code == 2
+    errors = [ln for ln in r.stderr.splitlines() if "not a regular file" in ln]
+    assert len(errors) == 2 and any("pipe.txt" in e for e in errors) and any("x.csv" in e for e in errors)
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_globs_never_follow_symlinked_directories(tmp_path):
+    root = tmp_path / "d"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text("Story a.")
+    (root / "sub" / "b.txt").write_text("Story b.")
+    os.symlink(root, root / "sub" / "loop")
+    os.symlink(root, root / "loop2")
+    os.symlink(root / "a.txt", root / "sub" / "alias.txt")  # a link to a file is a file
+    with _deadline(20):
+        paths = list(iter_stories([str(root / "**" / "*.txt")]))
+        whole = list(iter_stories([str(root / "**")]))
+        star = list(iter_stories([str(root / "*")]))
+    names = sorted(os.path.relpath(s.path, root) for s in paths)
+    assert names == ["a.txt", "sub/alias.txt", "sub/b.txt"]
+    assert sorted(os.path.relpath(s.path, root) for s in whole) == names
+    assert sorted(os.path.relpath(s.path, root) for s in star) == names
+
+
+def test_glob_matches_what_the_standard_glob_matches_without_links(tmp_path):
+    import glob
+
+    for rel in ("a.txt", "b.md", ".hidden.txt", "x/c.txt", "x/y/d.txt", ".h/e.txt", "x/.f.txt"):
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("Story.")
+    from classifier.readers.paths import glob_no_symlinks
+
+    for pat in ("*.txt", "*", "**", "**/*.txt", "x/**/*.txt", "*/c.txt", "x/*/", "?.md", "[ab].*", ".*", "x/y/d.txt"):
+        full = str(tmp_path / pat)
+        assert glob_no_symlinks(full) == sorted(glob.glob(full, recursive=True)), pat
