@@ -279,3 +279,17 @@ def test_glob_matches_what_the_standard_glob_matches_without_links(tmp_path):
     for pat in ("*.txt", "*", "**", "**/*.txt", "x/**/*.txt", "*/c.txt", "x/*/", "?.md", "[ab].*", ".*", "x/y/d.txt"):
         full = str(tmp_path / pat)
         assert glob_no_symlinks(full) == sorted(glob.glob(full, recursive=True)), pat
+
+
+def test_mixed_utf8_and_cp1252_lines_each_decode_in_their_own_encoding():
+    (story,) = read_bytes(hostile.mixed_encoding(3), "mixed.txt")
+    assert "“Café”, she said — naïve." in story.body
+    assert "He said “déjà vu” and walked" in story.body
+    assert story.diagnostics[0] == "decoded as utf-8 with cp1252 lines"
+
+
+def test_a_wholly_cp1252_file_is_still_read_as_cp1252():
+    from classifier.readers.decode import decode_bytes
+
+    text, encoding = decode_bytes("Caf\xe9 \u2013 na\xefve.\nPlain line.\n".encode("cp1252"), "c.txt")
+    assert (text, encoding) == ("Caf\xe9 \u2013 na\xefve.\nPlain line.\n", "cp1252")
