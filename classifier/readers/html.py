@@ -49,12 +49,17 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe"
 
 
 def _soup(markup: str) -> Any:
-    from bs4 import BeautifulSoup
+    import warnings
 
-    try:
-        return BeautifulSoup(markup, "lxml")
-    except Exception:
-        return BeautifulSoup(markup, "html.parser")
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    # EPUB chapters are XHTML, read as HTML on purpose: bs4's advice to use an XML parser is noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        try:
+            return BeautifulSoup(markup, "lxml")
+        except Exception:
+            return BeautifulSoup(markup, "html.parser")
 
 
 def looks_like_html(text: str) -> bool:
