@@ -293,3 +293,162 @@ def test_a_wholly_cp1252_file_is_still_read_as_cp1252():
 
     text, encoding = decode_bytes("Caf\xe9 \u2013 na\xefve.\nPlain line.\n".encode("cp1252"), "c.txt")
     assert (text, encoding) == ("Caf\xe9 \u2013 na\xefve.\nPlain line.\n", "cp1252")
+
+
+# -- issue 13: outputs that destroyed data ---------------------------------------------------
+
+needs_model = pytest.mark.skipif(
+    not (EXAMPLES.parent.parent / "models" / "ficrate-default" / "model_card.json").exists(), reason="no default model"
+)
+
+
+def _story_dir(tmp_path, n=3):
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(n):
+        (d / f"s{i}.txt").write_text(f"Rating: T\n\nStory number {i}, told plainly.\n")
+    return d
+
+
+def test_output_that_is_an_input_is_refused_and_left_alone(tmp_path):
+    d = _story_dir(tmp_path)
+    victim = d / "s1.txt"
+    before = victim.read_bytes()
+    for args in (["headers", str(victim), "-o", str(victim)], ["headers", str(d), "-f", "jsonl", "-o", str(victim)]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and "is also an input" in r.stderr, r.stderr
+        assert victim.read_bytes() == before
+
+
+@needs_model
+def test_score_csv_onto_its_own_input_is_refused(tmp_path):
+    table = tmp_path / "in.csv"
+    table.write_text("id,text\n1,A plain story about a bakery.\n")
+    before = table.read_bytes()
+    r = runner.invoke(app, ["score", str(table), "-f", "csv", "-o", str(table), "--jobs", "1"])
+    assert r.exit_code == 2 and "is also an input" in r.stderr
+    assert table.read_bytes() == before
+
+
+def _interrupt_after(monkeypatch, n):
+    import classifier.pipeline
+
+    real = classifier.pipeline.iter_stories
+
+    def stories(paths, options=None):
+        for i, item in enumerate(real(paths, options)):
+            if i == n:
+                raise KeyboardInterrupt
+            yield item
+
+    monkeypatch.setattr(classifier.pipeline, "iter_stories", stories)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_streamed_output_is_not_emptied_before_the_first_record(tmp_path, monkeypatch, fmt):
+    d = _story_dir(tmp_path)
+    out = tmp_path / f"old.{fmt}"
+    out.write_text("earlier results\n")
+    _interrupt_after(monkeypatch, 0)
+    r = runner.invoke(app, ["headers", str(d), "-f", fmt, "-o", str(out)])
+    assert r.exit_code == 130 and "nothing was written" in r.stderr
+    assert out.read_text() == "earlier results\n"
+    monkeypatch.undo()
+    r = runner.invoke(app, ["headers", str(d), "-f", fmt, "-o", str(out)])  # a run that writes replaces it
+    assert r.exit_code == 0 and "earlier" not in out.read_text()
+    assert len(out.read_text().splitlines()) == 3 + (fmt == "csv")
+
+
+def test_interrupted_json_file_says_nothing_was_written(tmp_path, monkeypatch):
+    d = _story_dir(tmp_path)
+    out = tmp_path / "out.json"
+    _interrupt_after(monkeypatch, 2)
+    r = runner.invoke(app, ["headers", str(d), "-f", "json", "-o", str(out)])
+    assert r.exit_code == 130 and "nothing was written to" in r.stderr and not out.exists()
+
+
+def test_resume_refuses_a_file_without_records_of_this_command(tmp_path):
+    from classifier.output import OutputError, Resume
+
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\nno newline at the end")
+    d = _story_dir(tmp_path)
+    headers_out = tmp_path / "headers.jsonl"
+    assert runner.invoke(app, ["headers", str(d), "-f", "jsonl", "-o", str(headers_out)]).exit_code == 0
+    for path, fmt, command in [
+        (notes, "jsonl", "score"),
+        (notes, "csv", "score"),
+        (headers_out, "jsonl", "score"),  # headers records are not scores
+        (headers_out, "csv", "score"),  # JSONL read as CSV
+    ]:
+        before = path.read_bytes()
+        with pytest.raises(OutputError, match="no score records"):
+            Resume(path, fmt, command)
+        assert path.read_bytes() == before  # not even the torn last line is cut
+
+
+@needs_model
+def test_resume_refuses_records_of_another_command_or_shape(tmp_path):
+    d = _story_dir(tmp_path)
+    out = tmp_path / "out.jsonl"
+    runner.invoke(app, ["headers", str(d), "-f", "jsonl", "-o", str(out)])
+    before = out.read_bytes()
+    r = runner.invoke(app, ["score", str(d), "-f", "jsonl", "-o", str(out), "--resume", "--jobs", "1"])
+    assert r.exit_code == 2 and "no score records" in r.stderr and out.read_bytes() == before
+    csv_out = tmp_path / "out.csv"
+    assert (
+        runner.invoke(app, ["score", str(d / "s0.txt"), "-f", "csv", "-o", str(csv_out), "--jobs", "1"]).exit_code == 0
+    )
+    frame = pd.read_csv(csv_out)
+    frame.drop(columns=[c for c in frame.columns if c.startswith("p_")][:5]).to_csv(csv_out, index=False)
+    before = csv_out.read_bytes()
+    r = runner.invoke(app, ["score", str(d), "-f", "csv", "-o", str(csv_out), "--resume", "--jobs", "1"])
+    assert r.exit_code == 2 and "records are not this run's" in r.stderr and "columns" in r.stderr
+    assert csv_out.read_bytes() == before
+
+
+def test_record_sink_refuses_to_append_records_of_another_shape():
+    from classifier.output import HEADERS_LAYOUT, OutputError, RecordSink
+
+    rec = {"id": "1", "path": "a.txt", "prediction": {"rating_probs": {"teen": 1.0}, "warning_probs": {"x": 0.1}}}
+    sink = RecordSink("jsonl", io.StringIO(), HEADERS_LAYOUT, expect=("id", "path", "prediction", "rating_probs.teen"))
+    with pytest.raises(OutputError, match=r"warning_probs\.x"):
+        sink.write(rec)
+    assert sink.out.getvalue() == ""
+
+
+def test_train_force_refuses_a_directory_that_is_not_a_model(tmp_path):
+    out = tmp_path / "thesis"
+    out.mkdir()
+    (out / "thesis.tex").write_text("years of work")
+    table = tmp_path / "t.csv"
+    table.write_text("id,text,rating\n1,A story.,Teen And Up Audiences\n")
+    r = runner.invoke(app, ["train", str(table), "--out", str(out), "--force", "-q"])
+    assert r.exit_code == 2 and "not a ficrate model" in r.stderr
+    assert (out / "thesis.tex").read_text() == "years of work"
+
+
+# -- issue 13: small ones --------------------------------------------------------------------
+
+
+def test_control_sequences_in_names_never_reach_the_terminal(tmp_path):
+    (tmp_path / "evil\x1b]0;owned\x07.txt").write_text("Rating: T\n\nA story.")
+    (tmp_path / "bad\x1b[2J.txt").write_bytes(b"")
+    r = runner.invoke(app, ["headers", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "\x1b" not in r.stdout and "\x07" not in r.stdout and "\x1b" not in r.stderr
+    assert "evil" in r.stdout and "bad" in r.stderr
+
+
+def test_csv_cells_that_look_like_formulas_are_prefixed(tmp_path):
+    (tmp_path / "f.txt").write_text('Title: =HYPERLINK("http://x")\nRating: T\n\nA story.')
+    r = runner.invoke(app, ["headers", str(tmp_path), "-f", "csv"])
+    assert r.exit_code == 0
+    row = pd.read_csv(io.StringIO(r.stdout)).iloc[0]
+    assert row["title"] == '\'=HYPERLINK("http://x")'
+
+
+def test_xhtml_reads_without_parser_warnings(recwarn):
+    page = b'<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body><p>A story told in XHTML.</p></body></html>'
+    (story,) = read_bytes(page, "c.xhtml")
+    assert story.body_words == 5 and not recwarn.list
