@@ -18,7 +18,7 @@ import typer
 from classifier import __version__, pipeline
 from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, default_shared_dir
 from classifier.labels import TaxonomyError, load_taxonomy
-from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError
+from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError, printable
 from classifier.pipeline import Interrupted, RunResult, Scoring
 from classifier.progress import progress_for
 from classifier.readers import INPUT_FORMATS, ReadOptions, TableOptions
@@ -76,7 +76,7 @@ def main(
 
 def error(message: str) -> None:
     """One line on stderr, prefixed with the program name."""
-    typer.echo(f"ficrate: {message}", err=True)
+    typer.echo(f"ficrate: {printable(message)}", err=True)
 
 
 PathsArg = Annotated[list[str], typer.Argument(help="Story files, directories (recursive), globs, or - for stdin.")]
@@ -296,6 +296,8 @@ def train(
         text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
     options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
+    with _exits():
+        pipeline.check_model_out(out, force)
     try:
         excl = read_label_table(exclude, "exclusions")
         rel = read_label_table(relabel, "corrections")

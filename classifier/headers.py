@@ -138,7 +138,10 @@ _FIELD_RE = re.compile(
     r"^"
     + LINE_DECOR
     + r"(?P<label>[A-Za-z][A-Za-z/' ]{0,24}?(?:\(s\))?)"
-    + r"(?:[*_ ]*[:=]|\s+[-\u2013\u2014](?=\s))[*_ ]*(?P<value>.*?)[*_ ]*$"
+    + r"(?:[*_ ]*[:=]|\s+[-\u2013\u2014](?=\s))[*_ ]*"
+    # The value up to its last character that is not emphasis or space (greedy, then one step
+    # back: linear; a lazy value tried ``[*_ ]*$`` after every character, quadratic in a run).
+    + r"(?P<value>(?:.*[^*_ \n])?)[*_ ]*$"
 )
 _RATED_RE = re.compile(r"^" + LINE_DECOR + r"rated\s*:?\s+(?P<value>\S.*)$", re.I)
 _EMBED_RATING_RE = re.compile(r"\b(?:rated|rating)\s*[:\-]?\s*(?P<value>[^.;)\n]{1,60})", re.I)

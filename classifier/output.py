@@ -14,13 +14,14 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from classifier.labels import Taxonomy
 from classifier.readers.errors import ReadError
@@ -96,6 +97,22 @@ def flatten_record(rec: dict[str, Any]) -> dict[str, Any]:
         "chapters": len(rec.get("chapters") or []),
         "body_words": rec.get("body_words"),
     }
+
+
+#: Cell starts that spreadsheets run as formulas; such cells get a leading ``'`` in CSV output.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def protect_cell(value: Any) -> Any:
+    """``value`` safe to open in a spreadsheet: text starting like a formula gets a leading ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def unprotect_cell(value: str) -> str:
+    """The text :func:`protect_cell` was given."""
+    return value[1:] if value.startswith("'") and value[1:2] and value[1] in "=+-@\t\r" else value
 
 
 def score_csv_row(rec: dict[str, Any]) -> dict[str, Any]:
@@ -271,13 +288,44 @@ def open_output(
     try:
         if stream:
             output.parent.mkdir(parents=True, exist_ok=True)
-            with open(output, "a" if append else "w", encoding="utf-8", newline="") as fh:
-                yield fh
+            # Opened for appending either way: an existing file is emptied only when the first
+            # record is ready (or the run ends with none), so a run that fails or is stopped
+            # before then leaves it as it was.
+            with open(output, "a", encoding="utf-8", newline="") as fh:
+                if append:
+                    yield fh
+                else:
+                    fresh = EmptiedOnFirstWrite(fh)
+                    yield cast(IO[Any], fresh)  # write() and flush() are all a record sink uses
+                    fresh.start()
         else:
             with atomic_writer(output, "wb" if binary else "w") as fh:
                 yield fh
     except OSError as exc:
         raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+
+
+class EmptiedOnFirstWrite:
+    """A file opened for appending that is emptied just before the first write to it."""
+
+    def __init__(self, fh: IO[str]) -> None:
+        self._fh = fh
+        self._pending = True
+
+    def start(self) -> None:
+        """Empty the file now, unless something was written already."""
+        if self._pending:
+            self._pending = False
+            self._fh.truncate(0)
+
+    def write(self, text: str) -> int:
+        """Write ``text`` (emptying the file first, the first time)."""
+        self.start()
+        return self._fh.write(text)
+
+    def flush(self) -> None:
+        """Flush the file."""
+        self._fh.flush()
 
 
 def write_frame(frame: Any, fmt: str, output: Path | None, table: Callable[[Any], str]) -> None:
@@ -306,7 +354,20 @@ class RecordSink:
     interrupted run, :meth:`interrupt` finishes the first kind and drops the second).
     """
 
-    def __init__(self, fmt: str, out: IO[Any] | None = None, layout: Layout | None = None, *, csv_header: bool = True):
+    def __init__(
+        self,
+        fmt: str,
+        out: IO[Any] | None = None,
+        layout: Layout | None = None,
+        *,
+        csv_header: bool = True,
+        expect: tuple[str, ...] | None = None,
+        name: str = "output",
+    ):
+        #: ``expect``: the :func:`record_shape` of the records already in the file appended to;
+        #: a run whose records differ (another model, another command) is refused at its first one.
+        self.expect = expect
+        self.name = name
         self.fmt = fmt
         self.out = out or sys.stdout
         self.layout = layout
@@ -326,6 +387,14 @@ class RecordSink:
 
     def write(self, rec: dict[str, Any]) -> None:
         """Emit one record."""
+        if self.expect is not None and self.count == 0:
+            shape = record_shape(rec, self.fmt, self.layout)
+            if shape != self.expect:
+                differs = _shape_difference(self.expect, shape, self.fmt)
+                raise OutputError(
+                    f"{self.name}: --resume: its records are not this run's ({differs}; another model or command?); "
+                    "nothing appended"
+                )
         self.count += 1
         if self.fmt == "jsonl":
             self.out.write(dumps_record(rec) + "\n")
@@ -339,7 +408,7 @@ class RecordSink:
                 self._csv = csv.DictWriter(self.out, fieldnames=list(row.keys()), lineterminator="\n")
                 if self.csv_header:
                     self._csv.writeheader()
-            self._csv.writerow(row)
+            self._csv.writerow({k: protect_cell(v) for k, v in row.items()})
             self.out.flush()
         elif self.fmt == "parquet":
             self._rows.append((0.0, self._csv_row(rec)))
@@ -366,6 +435,15 @@ class RecordSink:
             self.close()
 
 
+#: C0/C1 control characters (ESC, BEL, ...) other than tab and newline, and DEL.
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` without control characters: a file name or table cell cannot drive the terminal."""
+    return _CONTROL_CHARS.sub("\ufffd", text)
+
+
 def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> str:
     """Plain fixed-width table; cells are cut to the column's maximum width with an ellipsis."""
     if not columns:
@@ -376,7 +454,7 @@ def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> 
         widths.append(min(cap, longest))
 
     def cell(text: str, width: int, name: str = "") -> str:
-        text = " ".join(str(text).split())
+        text = " ".join(printable(str(text)).split())
         if len(text) <= width:
             return text.ljust(width)
         # Paths are told apart by their ends, everything else by its start.
@@ -392,23 +470,75 @@ def render_table(rows: list[dict[str, str]], columns: list[tuple[str, int]]) -> 
     return buf.getvalue()
 
 
-def resume_keys(path: str | Path, fmt: str) -> set[str]:
-    """Story keys (``path``) already in a JSONL/CSV results file; a torn last line is cut off.
+#: What a record of each resumable command holds (JSONL keys / CSV columns) and must not hold.
+_RECORD_KEYS: dict[str, tuple[set[str], set[str]]] = {
+    "score": ({"path", "prediction"}, {"audit"}),
+    "audit": ({"path", "prediction", "audit"}, set()),
+}
+_CSV_COLUMNS: dict[str, tuple[set[str], set[str]]] = {
+    "score": ({"path", "pred_rating"}, {"audit_status"}),
+    "audit": ({"path", "pred_rating", "audit_status"}, set()),
+}
+
+
+def record_shape(rec: dict[str, Any], fmt: str, layout: Layout | None = None) -> tuple[str, ...]:
+    """What records of one run share and another model or command changes: the CSV columns, or
+    the JSON keys with the labels the prediction gives probabilities for."""
+    if fmt == "csv":
+        return tuple((layout.csv_row if layout else flatten_record)(rec).keys())
+    pred = rec.get("prediction")
+    labels: tuple[str, ...] = ()
+    if isinstance(pred, dict):
+        for key in ("rating_probs", "warning_probs"):
+            probs = pred.get(key)
+            labels += tuple(f"{key}.{k}" for k in probs) if isinstance(probs, dict) else ()
+    return tuple(rec.keys()) + labels
+
+
+def _shape_difference(old: tuple[str, ...], new: tuple[str, ...], fmt: str) -> str:
+    what = "columns" if fmt == "csv" else "fields"
+    gone = [k for k in old if k not in new]
+    added = [k for k in new if k not in old]
+    if not gone and not added:
+        return f"the {what} are in another order"
+    parts = []
+    if gone:
+        parts.append(f"it has {', '.join(gone[:4])}{' …' if len(gone) > 4 else ''} which this run has not")
+    if added:
+        parts.append(f"this run has {', '.join(added[:4])}{' …' if len(added) > 4 else ''} which it has not")
+    return f"{len(old)} {what} there, {len(new)} here: " + "; ".join(parts)
+
+
+def resume_keys(path: str | Path, fmt: str, command: str = "score") -> tuple[set[str], tuple[str, ...] | None]:
+    """Story keys (``path``) already in a JSONL/CSV results file of ``command``, and the shape of
+    its records (:func:`record_shape`); a torn last line is cut off.
 
     A run killed mid-write can leave half a record at the end: it is removed so that the
-    file stays valid and that story is scored again.
+    file stays valid and that story is scored again. A non-empty file that holds no record of
+    ``command`` in ``fmt`` is refused (an :class:`OutputError`) before anything in it changes.
     """
     p = Path(path)
     if not p.exists() or p.stat().st_size == 0:
-        return set()
+        return set(), None
     data = p.read_bytes()
-    if not data.endswith(b"\n"):
-        cut = data.rfind(b"\n") + 1
+    cut = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
+    text = data[:cut].decode("utf-8", "replace")
+    keys, shape = _done_records(text, fmt, command)
+    if not keys and data.strip():
+        raise OutputError(
+            f"{p}: --resume found no {command} records in {fmt.upper()} in it (another command's output, "
+            "another format, or not ficrate output?); refusing to append to it"
+        )
+    if cut < len(data):
         with open(p, "r+b") as fh:
             fh.truncate(cut)
-        data = data[:cut]
+    return keys, shape
+
+
+def _done_records(text: str, fmt: str, command: str) -> tuple[set[str], tuple[str, ...] | None]:
     keys: set[str] = set()
-    text = data.decode("utf-8", "replace")
+    shape: tuple[str, ...] | None = None
+    need, never = (_RECORD_KEYS if fmt == "jsonl" else _CSV_COLUMNS).get(command, ({"path"}, set()))
     if fmt == "jsonl":
         for line in text.splitlines():
             if not line.strip():
@@ -417,22 +547,28 @@ def resume_keys(path: str | Path, fmt: str) -> set[str]:
                 rec = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if isinstance(rec, dict) and "path" in rec:
+            if isinstance(rec, dict) and need <= rec.keys() and not never & rec.keys():
                 keys.add(str(rec["path"]))
+                shape = shape or record_shape(rec, fmt)
     elif fmt == "csv":
-        for row in csv.DictReader(io.StringIO(text)):
-            if row.get("path"):
-                keys.add(row["path"])
-    return keys
+        reader = csv.DictReader(io.StringIO(text))
+        columns = set(reader.fieldnames or [])
+        if need <= columns and not never & columns:
+            for row in reader:
+                if row.get("path"):
+                    keys.add(unprotect_cell(row["path"]))
+            shape = tuple(reader.fieldnames or ())
+    return keys, shape
 
 
 class Resume:
     """``--resume``: the stories already in a JSONL/CSV results file, which a run skips and appends after."""
 
-    def __init__(self, output: Path | None, fmt: str) -> None:
+    def __init__(self, output: Path | None, fmt: str, command: str = "score") -> None:
         if output is None or fmt not in STREAM_FORMATS:
             raise OutputError("--resume needs --output FILE with --format jsonl or csv")
-        self.done = resume_keys(output, fmt)
+        self.output = output
+        self.done, self.shape = resume_keys(output, fmt, command)
 
     @property
     def appending(self) -> bool:

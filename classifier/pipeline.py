@@ -8,6 +8,7 @@ local worker processes, on Dask) is chosen by :func:`score_inputs`.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from classifier.output import (
     SCORE_LAYOUT,
     STREAM_FORMATS,
     Layout,
+    OutputError,
     RecordSink,
     Resume,
     atomic_writer,
@@ -25,17 +27,19 @@ from classifier.output import (
     open_output,
 )
 from classifier.progress import Progress
-from classifier.readers import ReadError, ReadOptions, iter_stories
+from classifier.readers import ReadError, ReadOptions, expand_paths, iter_stories
 
 ErrorSink = Callable[[str], None]
 
 
 class Interrupted(Exception):
-    """Ctrl-C during a run; what was written is kept."""
+    """Ctrl-C during a run; what was written is kept (``kept``: whether anything is)."""
 
-    def __init__(self, done: int) -> None:
-        super().__init__(f"interrupted after {done} stories; results so far are written")
+    def __init__(self, done: int, kept: bool = True, why_not: str = "") -> None:
+        what = "results so far are written" if kept else f"nothing was written{why_not}"
+        super().__init__(f"interrupted after {done} stories; {what}")
         self.done = done
+        self.kept = kept
 
 
 @dataclass
@@ -84,19 +88,63 @@ class Batch:
             self.progress.tick()
 
     @contextlib.contextmanager
-    def writing(self, fmt: str, output: Path | None, layout: Layout, *, append: bool = False) -> Iterator[RecordSink]:
-        """A sink on stdout or ``output``, finished at the end; on Ctrl-C, :class:`Interrupted`."""
-        with open_output(output, stream=fmt in STREAM_FORMATS, append=append, binary=fmt == "parquet") as out:
-            sink = RecordSink(fmt, out, layout, csv_header=not append)
+    def writing(
+        self, fmt: str, output: Path | None, layout: Layout, *, resume: Resume | None = None
+    ) -> Iterator[RecordSink]:
+        """A sink on stdout or ``output`` (appended to when ``resume`` found records in it),
+        finished at the end; on Ctrl-C, :class:`Interrupted`."""
+        append = bool(resume and resume.appending)
+        stream = fmt in STREAM_FORMATS
+        with open_output(output, stream=stream, append=append, binary=fmt == "parquet") as out:
+            expect = resume.shape if resume and append else None
+            sink = RecordSink(fmt, out, layout, csv_header=not append, expect=expect, name=str(output))
             try:
                 yield sink
             except KeyboardInterrupt:
                 self.progress.close()
                 sink.interrupt()
-                raise Interrupted(self.done) from None
+                raise Interrupted(self.done, *_kept(sink, output, stream, append)) from None
             self.progress.close()
             sink.close()
         self.result.written = sink.count
+
+
+def _kept(sink: RecordSink, output: Path | None, stream: bool, append: bool) -> tuple[bool, str]:
+    """Whether an interrupted run's output holds anything, and if not, why."""
+    where = f" to {output}" if output else ""
+    if sink.whole or (output is not None and not stream):
+        return append, f"{where} (that format is written only when complete; jsonl or csv keeps each record)"
+    return append or sink.count > 0, where
+
+
+def check_outputs(paths: Iterable[str], *outputs: Path | None) -> None:
+    """Refuse an output file that is also one of the inputs: writing it would destroy what is read."""
+    existing = [o for o in outputs if o is not None and o.exists()]
+    if not existing:
+        return
+    for item in expand_paths(paths):
+        if isinstance(item, ReadError) or item == "-":
+            continue
+        for out in existing:
+            with contextlib.suppress(OSError):
+                if os.path.samefile(item, out):
+                    raise OutputError(f"{out}: is also an input ({item}); refusing to overwrite it")
+
+
+def check_model_out(out: Path, force: bool) -> None:
+    """Refuse ``train --out DIR --force`` when DIR is something other than an empty directory or a
+    ficrate model: --force replaces a model, it must not delete someone's files."""
+    from classifier.modeling.persist import CARD_JSON
+
+    if not force or not os.path.lexists(out):
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise OutputError(f"{out}: is not a directory; --force replaces only a ficrate model directory")
+    if any(out.iterdir()) and not (out / CARD_JSON).is_file():
+        raise OutputError(
+            f"{out}: not a ficrate model (no {CARD_JSON}) and not empty; --force replaces only a model, "
+            "choose another --out"
+        )
 
 
 def score_inputs(
@@ -132,6 +180,7 @@ def headers(
     on_error: ErrorSink,
 ) -> RunResult:
     """Write what each story declares."""
+    check_outputs(paths, output)
     batch = Batch(on_error)
     with batch.writing(fmt, output, HEADERS_LAYOUT) as sink:
         for story in batch.good(iter_stories(paths, options)):
@@ -154,10 +203,11 @@ def score(
     """Write each story's predicted rating and warnings."""
     from classifier.modeling.predict import score_record
 
+    check_outputs(paths, output)
     batch = Batch(on_error, progress)
-    done = Resume(output, fmt) if resume else None
+    done = Resume(output, fmt, "score") if resume else None
     scored = score_inputs(paths, options, model, scoring, resume=done)
-    with batch.writing(fmt, output, SCORE_LAYOUT, append=bool(done and done.appending)) as sink:
+    with batch.writing(fmt, output, SCORE_LAYOUT, resume=done) as sink:
         for story, prediction in batch.good(scored):
             sink.write(score_record(story, prediction))
     return batch.result
@@ -184,11 +234,12 @@ def audit(
     from classifier.report import ReportBuilder
 
     builder = ReportBuilder(limit=report_limit, scale=policy.scale, taxonomy=policy.taxonomy) if report else None
+    check_outputs(paths, output, report)
     batch = Batch(on_error, progress)
-    done = Resume(output, fmt) if resume else None
+    done = Resume(output, fmt, "audit") if resume else None
     scored = score_inputs(paths, options, model, scoring, resume=done)
     layout = audit_layout(policy.get_taxonomy(), policy.scale)
-    with batch.writing(fmt, output, layout, append=bool(done and done.appending)) as sink:
+    with batch.writing(fmt, output, layout, resume=done) as sink:
         for story, prediction in batch.good(scored):
             rec = score_record(story, prediction)
             rec["audit"] = audit_story(story, prediction, model.thresholds, policy)
@@ -217,6 +268,7 @@ def audit_labels(
     from classifier.label_audit import audit_labels, issues_table
     from classifier.output import write_frame
 
+    check_outputs(paths, output)
     ranked, failed = audit_labels(
         paths, options.get_taxonomy(), options, folds=folds, progress=progress, on_error=on_error
     )

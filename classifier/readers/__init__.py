@@ -7,7 +7,6 @@ extension only where content cannot tell (CSV/TSV). Every failure is a
 
 from __future__ import annotations
 
-import glob
 import os
 import sys
 from collections.abc import Iterable, Iterator
@@ -17,11 +16,19 @@ from pathlib import Path
 from classifier.config import DEFAULT_MAX_SIZE
 from classifier.labels import Taxonomy, load_taxonomy
 from classifier.readers.errors import ReadError
+from classifier.readers.paths import (
+    STORY_EXTENSIONS,
+    check_regular,
+    expand_paths,
+    nonblocking,
+    regular_file_error,
+)
 from classifier.readers.tables import LINE_FORMATS, TABLE_FORMATS, TableOptions, table_extension_kind
 from classifier.story import Story
 
 __all__ = [
     "INPUT_FORMATS",
+    "STORY_EXTENSIONS",
     "TABLE_FORMATS",
     "ReadError",
     "ReadOptions",
@@ -36,10 +43,6 @@ __all__ = [
 
 #: Values accepted by ``--input-format``.
 INPUT_FORMATS: tuple[str, ...] = ("auto", "text", "html", "epub", *TABLE_FORMATS)
-
-#: Extensions picked up when walking a directory. Tables (CSV/JSONL/Parquet) in a story
-#: folder are usually metadata, so they are read only when named (or globbed) explicitly.
-STORY_EXTENSIONS = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub", ""}
 
 
 @dataclass
@@ -60,55 +63,6 @@ class ReadOptions:
         return self.taxonomy
 
 
-def expand_paths(paths: Iterable[str]) -> Iterator[str | ReadError]:
-    """Expand files, directories (recursive, sorted) and globs; ``-`` is stdin."""
-    for raw in paths:
-        if raw == "-":
-            yield "-"
-            continue
-        p = Path(raw)
-        if not os.path.lexists(raw):
-            matches = sorted(glob.glob(raw, recursive=True)) if glob.has_magic(raw) else []
-            if not matches:
-                yield ReadError(raw, "no such file or directory" if not glob.has_magic(raw) else "glob matched nothing")
-                continue
-            for m in matches:
-                yield from expand_paths([m]) if os.path.isdir(m) else iter([m])
-            continue
-        if p.is_dir():
-            yield from _walk(p)
-        else:
-            yield raw
-
-
-def _walk(root: Path) -> Iterator[str | ReadError]:
-    seen: set[tuple[int, int]] = set()
-
-    def onerror(exc: OSError) -> None:
-        errors.append(ReadError(str(exc.filename or root), exc.strerror or str(exc)))
-
-    errors: list[ReadError] = []
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=False):
-        try:
-            st = os.stat(dirpath)
-            key = (st.st_dev, st.st_ino)
-            if key in seen:
-                dirnames[:] = []
-                continue
-            seen.add(key)
-        except OSError:
-            pass
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for fn in sorted(filenames):
-            if fn.startswith(".") or Path(fn).suffix.lower() not in STORY_EXTENSIONS:
-                continue
-            yield os.path.join(dirpath, fn)
-        while errors:
-            yield errors.pop(0)
-    while errors:
-        yield errors.pop(0)
-
-
 def _read_bytes_from(path: str, max_size: int) -> bytes:
     if path == "-":
         data = sys.stdin.buffer.read(max_size + 1)
@@ -119,7 +73,8 @@ def _read_bytes_from(path: str, max_size: int) -> bytes:
         size = os.path.getsize(path)
         if size > max_size:
             raise ReadError(path, f"file is {size:,} bytes, over the {max_size:,}-byte cap (raise --max-size)")
-        with open(path, "rb") as fh:
+        with open(path, "rb", opener=nonblocking) as fh:
+            check_regular(fh.fileno(), path)
             return fh.read(max_size + 1)
     except ReadError:
         raise
@@ -247,6 +202,9 @@ def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story |
     options = options or ReadOptions()
     name = "<stdin>" if path == "-" else path
     try:
+        if path != "-" and (refused := regular_file_error(path)) is not None:
+            yield refused  # a FIFO would block the whole batch on open()
+            return
         kind = _table_kind(path, options) if path != "-" else None
         if kind is not None:
             # Tables are streamed from disk in chunks: no size cap, memory stays flat.
@@ -255,7 +213,10 @@ def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story |
             yield from read_table(path, kind, name, options.get_taxonomy(), options.table)
             return
         data = _read_bytes_from(path, options.max_size)
-        yield from read_bytes(data, path, options)
+        for item in read_bytes(data, path, options):
+            if isinstance(item, Story):
+                item.body_words  # noqa: B018 - counted here, so a failure stays this file's error
+            yield item
     except ReadError as exc:
         yield exc
     except RecursionError:

@@ -49,6 +49,19 @@ def sniff_binary(data: bytes) -> str | None:
     return None
 
 
+def binary_kind(data: bytes) -> str | None:
+    """Name what binary data ``data`` is (a known format, a zip, NUL bytes that are not UTF-16),
+    else None. The check for members inside archives, where a zip is not a story either."""
+    kind = sniff_binary(data)
+    if kind:
+        return kind
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a zip archive"
+    if b"\x00" in data[:65536] and not data.startswith(tuple(b for b, _ in _BOMS)) and not _utf16_without_bom(data):
+        return "data with NUL bytes"
+    return None
+
+
 def _utf16_without_bom(data: bytes) -> str | None:
     # ASCII-heavy UTF-16 has a NUL in every other byte; guess the byte order from where.
     sample = data[:4000]
@@ -95,9 +108,36 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
         text = data.decode("utf-8")
         encoding = "utf-8"
     except UnicodeDecodeError:
-        text, encoding = _decode_legacy(data)
+        text, encoding = _decode_mixed(data) or _decode_legacy(data)
     _refuse_control_soup(text, name)
     return text, encoding
+
+
+def _decode_mixed(data: bytes) -> tuple[str, str] | None:
+    """Text whose lines are partly UTF-8 and partly a legacy encoding (a story pasted together
+    from two sources): each line that is valid UTF-8 is read as UTF-8, the others in the legacy
+    encoding they share. None when no line needs UTF-8 (the whole file is legacy)."""
+    lines = data.split(b"\n")
+    out: list[str | None] = []
+    legacy: list[int] = []
+    for i, line in enumerate(lines):
+        if line.isascii():
+            out.append(line.decode("ascii"))
+            continue
+        try:
+            out.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            out.append(None)
+            legacy.append(i)
+    if not legacy or len(legacy) == sum(not ln.isascii() for ln in lines):
+        return None  # every non-ASCII line is legacy: the ordinary fallback decides
+    text, encoding = _decode_legacy(b"\n".join(lines[i] for i in legacy))
+    parts = text.split("\n")
+    if len(parts) != len(legacy):
+        return None
+    for i, part in zip(legacy, parts, strict=True):
+        out[i] = part
+    return "\n".join(p or "" for p in out), f"utf-8 with {encoding} lines"
 
 
 def _decode_legacy(data: bytes) -> tuple[str, str]:

@@ -12,6 +12,7 @@ import re
 import zipfile
 
 from classifier.labels import Taxonomy
+from classifier.readers.decode import binary_kind
 from classifier.readers.errors import ReadError
 from classifier.story import Story
 
@@ -63,15 +64,17 @@ def epub_to_html(data: bytes, name: str, *, max_expanded: int = MAX_EPUB_EXPANDE
         if total > max_expanded:
             raise ReadError(name, f"EPUB expands to {total:,} bytes, over the {max_expanded:,}-byte cap (zip bomb?)")
         names = {i.filename for i in infos}
+        budget = [max_expanded]  # bytes left to inflate, over every read (a member read twice counts twice)
 
         def read(member: str) -> bytes:
             try:
                 with zf.open(member) as fh:
-                    out = fh.read(max_expanded + 1)
+                    out = fh.read(budget[0] + 1)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
                 raise ReadError(name, f"corrupt EPUB member {member[:80]!r} ({exc})") from None
-            if len(out) > max_expanded:
-                raise ReadError(name, "EPUB member expands past the size cap (zip bomb?)")
+            if len(out) > budget[0]:
+                raise ReadError(name, f"EPUB expands past the {max_expanded:,}-byte cap (zip bomb?)")
+            budget[0] -= len(out)
             return out
 
         if "mimetype" in names and b"epub" not in read("mimetype"):
@@ -87,25 +90,84 @@ def epub_to_html(data: bytes, name: str, *, max_expanded: int = MAX_EPUB_EXPANDE
             raise ReadError(name, "zip archive without an EPUB package document (.opf)")
         opf = read(opf_path).decode("utf-8", "replace")
         base = posixpath.dirname(opf_path)
-        manifest = {
-            m.group("id"): m.group("href")
-            for m in re.finditer(r'<item\b(?=[^>]*\bid="(?P<id>[^"]+)")(?=[^>]*\bhref="(?P<href>[^"]+)")[^>]*>', opf)
-        }
-        spine = re.findall(r'<itemref\b[^>]*\bidref="([^"]+)"', opf)
+        manifest: dict[str, str] = {}
+        for tag in _tags(opf, "item"):
+            item_id, href = _attr(tag, "id"), _attr(tag, "href")
+            if item_id and href:
+                manifest[item_id] = href
+        spine = [idref for tag in _tags(opf, "itemref") if (idref := _attr(tag, "idref"))]
         docs: list[str] = []
+        seen: set[str] = set()
+        skipped: list[str] = []
         for idref in spine:
             href = manifest.get(idref)
             if not href:
                 continue
             member = posixpath.normpath(posixpath.join(base, href.split("#")[0]))
-            if member not in names or not _safe_member(member):
-                continue
+            if member in seen or member not in names or not _safe_member(member):
+                continue  # a document listed twice is read once
+            seen.add(member)
             raw = read(member)
+            if binary_kind(raw):
+                skipped.append(member)
+                continue
             text = raw.decode("utf-8", "replace")
-            body = re.search(r"<body\b[^>]*>(.*)</body>", text, re.S | re.I)
-            docs.append(f'<div class="epub-doc" data-href="{href}">{body.group(1) if body else text}</div>')
+            body = _body_of(text)
+            docs.append(f'<div class="epub-doc" data-href="{href}">{body if body is not None else text}</div>')
         if not docs:
-            raise ReadError(name, "EPUB has no readable documents in its spine")
-        title = re.search(r"<dc:title[^>]*>(.*?)</dc:title>", opf, re.S)
-        head = f"<title>{title.group(1)}</title>" if title else ""
+            why = f" (binary members: {', '.join(m[:60] for m in skipped[:3])})" if skipped else ""
+            raise ReadError(name, "EPUB has no readable documents in its spine" + why)
+        title = _between(opf, "<dc:title", "</dc:title>")
+        head = f"<title>{title}</title>" if title is not None else ""
         return f"<html><head>{head}</head><body>{''.join(docs)}</body></html>"
+
+
+# The OPF and spine documents are scanned with find() and short anchored regexes: every
+# character is looked at a bounded number of times, so 20,000 unclosed ``<item `` or
+# ``<body>`` cost what their bytes cost (look-ahead regexes rescanned to the end for each).
+
+
+def _tags(markup: str, tag: str) -> list[str]:
+    """The attribute text of every ``<tag ...>`` (up to its ``>``), in order."""
+    start = re.compile(rf"<{tag}\b")
+    out: list[str] = []
+    pos = 0
+    while (m := start.search(markup, pos)) is not None:
+        end = markup.find(">", m.end())
+        if end < 0:
+            break  # no later tag can close either
+        out.append(markup[m.end() : end])
+        pos = end + 1
+    return out
+
+
+def _attr(tag: str, attr: str) -> str | None:
+    """The value of ``attr="..."`` in a tag's attribute text (the last one when repeated)."""
+    value = None
+    for m in re.finditer(rf'\b{attr}="([^"]+)"', tag):
+        value = m.group(1)
+    return value
+
+
+def _body_of(doc: str) -> str | None:
+    """What lies between the first ``<body ...>`` and the last ``</body>`` (any case), else None."""
+    m = re.search(r"<body\b", doc, re.I)
+    if m is None:
+        return None
+    open_end = doc.find(">", m.end())
+    if open_end < 0:
+        return None
+    close = None
+    for c in re.finditer(r"</body>", doc[open_end + 1 :], re.I):
+        close = c
+    return doc[open_end + 1 : open_end + 1 + close.start()] if close is not None else None
+
+
+def _between(markup: str, open_tag: str, close_tag: str) -> str | None:
+    """The text between the first ``open_tag...>`` and the next ``close_tag``, else None."""
+    start = markup.find(open_tag)
+    if start < 0:
+        return None
+    open_end = markup.find(">", start + len(open_tag))
+    close = markup.find(close_tag, open_end + 1) if open_end >= 0 else -1
+    return markup[open_end + 1 : close] if close >= 0 else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 from classifier.headers import HeaderContext, apply_field, label_key, parse_ffn_rated, scan_note_declarations
@@ -48,12 +49,17 @@ _DROP_TAGS = ("script", "style", "noscript", "template", "head", "svg", "iframe"
 
 
 def _soup(markup: str) -> Any:
-    from bs4 import BeautifulSoup
+    import warnings
 
-    try:
-        return BeautifulSoup(markup, "lxml")
-    except Exception:
-        return BeautifulSoup(markup, "html.parser")
+    from bs4 import BeautifulSoup, XMLParsedAsHTMLWarning
+
+    # EPUB chapters are XHTML, read as HTML on purpose: bs4's advice to use an XML parser is noise.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        try:
+            return BeautifulSoup(markup, "lxml")
+        except Exception:
+            return BeautifulSoup(markup, "html.parser")
 
 
 def looks_like_html(text: str) -> bool:
@@ -69,36 +75,43 @@ def block_text(el: Any) -> str:
     from bs4 import NavigableString, Tag
 
     parts: list[str] = []
-
-    def walk(node: Any) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
-                    continue
-                parts.append(str(child))
-            elif isinstance(child, Tag):
-                name = child.name or ""
-                if name in _DROP_TAGS:
-                    continue
-                if name == "br":
-                    parts.append("\n")
-                    continue
-                if name == "hr":
-                    parts.append("\n\n* * *\n\n")
-                    continue
-                block = name in _BLOCK_TAGS
+    # Depth-first with an explicit stack, not recursion: old exports leave thousands of
+    # ``<font>`` tags unclosed, each one a level deeper than the last.
+    stack: list[tuple[Iterator[Any], str | None]] = [(iter(el.children), None)]
+    while stack:
+        children, closing = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if closing:
+                parts.append(closing)
+            continue
+        if isinstance(child, NavigableString):
+            if type(child).__name__ in ("Comment", "Doctype", "Declaration", "ProcessingInstruction", "CData"):
+                continue
+            parts.append(str(child))
+        elif isinstance(child, Tag):
+            name = child.name or ""
+            if name in _DROP_TAGS:
+                continue
+            if name == "br":
+                parts.append("\n")
+                continue
+            if name == "hr":
+                parts.append("\n\n* * *\n\n")
+                continue
+            block = name in _BLOCK_TAGS
+            if block:
+                parts.append("\n\n")
+            if name in ("h1", "h2", "h3"):
+                heading = " ".join(child.get_text(" ").split())
+                if heading:
+                    parts.append("#" * int(name[1]) + " " + heading)
                 if block:
                     parts.append("\n\n")
-                if name in ("h1", "h2", "h3"):
-                    heading = " ".join(child.get_text(" ").split())
-                    if heading:
-                        parts.append("#" * int(name[1]) + " " + heading)
-                else:
-                    walk(child)
-                if block:
-                    parts.append("\n\n")
+            else:
+                stack.append((iter(child.children), "\n\n" if block else None))
 
-    walk(el)
     raw = "".join(parts).replace("\xa0", " ")
     lines = [re.sub(r"[ \t\f\v]+", " ", ln).strip() for ln in raw.split("\n")]
     out: list[str] = []

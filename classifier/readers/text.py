@@ -36,7 +36,9 @@ _END_NOTES_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:end ?notes?|a/n|author'?s'? ?notes?|authors? notes?|a\.n\.)\b", re.I
 )
 _BYLINE_RE = re.compile(r"^\s*(?:by|written by|author:)\s+\S", re.I)
-_INLINE_SPLIT = re.compile(r"\s+(?:\||\|\||//|~|\u2022|\u00b7)\s+")
+#: `` | `` and the like between inline fields. A match starts only where a whitespace run starts
+#: (look-behind), so a long run of spaces is scanned once rather than once per space.
+_INLINE_SPLIT = re.compile(r"(?<!\s)\s+(?:\||\|\||//|~|\u2022|\u00b7)\s+")
 _FANFICFARE_LABELS = {"story url", "author url", "publisher", "packaged", "status", "published", "updated"}
 #: Story formats by the convention the header follows.
 _FORMATS = {"fanficfare": "fanficfare-txt", "ffn": "ffn-txt"}
