@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,6 +119,7 @@ class Model:
                 yield from self.scorer.predict(chunk, explain=explain)
             return
         import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor  # here: it costs start-up to every import
 
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init, initargs=(self.scorer,)) as pool:

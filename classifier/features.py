@@ -195,9 +195,16 @@ class CompiledLexicon:
 
 
 def _better_profanity_words() -> list[str]:
+    # Locate the word list without importing better_profanity (its import builds a word set of its own).
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("better_profanity")
+    if spec is None or not spec.submodule_search_locations:
+        return []
     try:
-        text = resources.files("better_profanity").joinpath("profanity_wordlist.txt").read_text(encoding="utf-8")
-    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        text = (Path(next(iter(spec.submodule_search_locations))) / "profanity_wordlist.txt").read_text(encoding="utf-8")
+    except OSError:
         return []
     return [w.strip().lower() for w in text.splitlines() if w.strip()]
 

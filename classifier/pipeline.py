@@ -27,9 +27,13 @@ from classifier.output import (
     open_output,
 )
 from classifier.progress import Progress
-from classifier.readers import ReadError, ReadOptions, expand_paths, iter_stories
+from classifier.readers import ReadError, ReadOptions, expand_paths, iter_stories, table_extension_kind
 
 ErrorSink = Callable[[str], None]
+
+#: Story files per task on local worker processes. Fewer plain files than this make a single
+#: task for a single worker, so they are scored here instead (no pool to fork and feed).
+PARTITION_FILES = 8
 
 
 class Interrupted(Exception):
@@ -153,7 +157,9 @@ def score_inputs(
     """``(story, prediction)`` pairs and read errors in input order, minus stories ``resume`` has.
 
     On Dask; else on local worker processes that also read (several jobs, no resume, no
-    stdin); else here, with predictions on ``jobs`` processes.
+    stdin); else here, with predictions on ``jobs`` processes. A few plain files (one
+    worker's task, e.g. ``ficrate score story.txt``) are scored here: a pool would only add
+    its start-up.
     """
     from classifier.modeling.predict import default_jobs, score_dask, score_paths_parallel, score_stream
 
@@ -163,11 +169,22 @@ def score_inputs(
         )
         return resume.skip_done(stream) if resume else stream
     jobs = scoring.jobs or default_jobs()
+    if jobs > 1 and _few_plain_files(paths):
+        jobs = 1
     if jobs > 1 and resume is None and "-" not in paths:
         # Workers read, parse and score whole partitions; the parent only writes.
-        return score_paths_parallel(paths, model, options, explain=scoring.explain, jobs=jobs)
+        return score_paths_parallel(
+            paths, model, options, explain=scoring.explain, jobs=jobs, partition_size=PARTITION_FILES
+        )
     items = iter_stories(paths, options)
     return score_stream(resume.skip_done(items) if resume else items, model, explain=scoring.explain, jobs=jobs)
+
+
+def _few_plain_files(paths: list[str]) -> bool:
+    """True for at most :data:`PARTITION_FILES` existing non-table files (one task's worth)."""
+    return len(paths) <= PARTITION_FILES and all(
+        p != "-" and os.path.isfile(p) and not table_extension_kind(p) for p in paths
+    )
 
 
 def headers(

@@ -53,6 +53,21 @@ def test_score_parallel_equals_serial():
 
 
 @needs_default
+def test_score_few_files_starts_no_worker_pool(monkeypatch):
+    # One story (the usual `ficrate score story.txt`) is one worker's task: scored in-process.
+    import classifier.modeling.predict as predict
+
+    def no_pool(*args, **kwargs):
+        raise AssertionError("a worker pool was started")
+
+    monkeypatch.setattr(predict, "_fork_pool", no_pool)
+    files = [str(EXAMPLES / "rooftop.txt"), str(EXAMPLES / "library-cat.txt")]
+    r = runner.invoke(app, ["score", *files, "-f", "jsonl", "--jobs", "2"])
+    assert r.exit_code == 0, r.stderr
+    assert [json.loads(line)["path"] for line in r.stdout.splitlines()] == files
+
+
+@needs_default
 def test_score_table_csv_json_and_stdin():
     t = runner.invoke(app, ["score", str(EXAMPLES / "rooftop.txt")])
     assert t.exit_code == 0 and "substance_use" in t.stdout
