@@ -203,7 +203,8 @@ def _better_profanity_words() -> list[str]:
     if spec is None or not spec.submodule_search_locations:
         return []
     try:
-        text = (Path(next(iter(spec.submodule_search_locations))) / "profanity_wordlist.txt").read_text(encoding="utf-8")
+        folder = Path(next(iter(spec.submodule_search_locations)))
+        text = (folder / "profanity_wordlist.txt").read_text(encoding="utf-8")
     except OSError:
         return []
     return [w.strip().lower() for w in text.splitlines() if w.strip()]
