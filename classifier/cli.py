@@ -139,10 +139,13 @@ def _read_options(
 
 
 def _load_model(model: Path | None, debug: bool) -> tuple[Any, dict[str, Any]]:
-    from classifier.modeling.persist import ModelError, load_model
+    """The library's :func:`classifier.load_model`; the pipeline works on its scorer."""
+    from classifier.api import load_model
+    from classifier.modeling.persist import ModelError
 
     try:
-        return load_model(model)
+        loaded = load_model(model)
+        return loaded.scorer, loaded.card
     except ModelError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
