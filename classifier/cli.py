@@ -505,6 +505,26 @@ def audit(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+class Record(StrEnum):
+    """Records with a published schema."""
+
+    score = "score"
+    audit = "audit"
+
+
+@app.command()
+def schema(
+    record: Annotated[Record, typer.Argument(help="Which record: score or audit.")],
+) -> None:
+    """Print the JSON Schema of the score or audit record (what -f jsonl writes and the server returns).
+
+    Example: ficrate schema audit > audit.schema.json
+    """
+    from classifier.schema import schema_text
+
+    typer.echo(schema_text(record.value))
+
+
 def run() -> None:
     """Console-script entry point: unexpected errors are one line unless --debug is given."""
     debug = "--debug" in sys.argv
