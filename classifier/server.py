@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import sys
 import time
 import uuid
@@ -38,6 +39,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from classifier import __version__
 from classifier.api import InputError, Model, load_model, story_from_text
@@ -508,6 +510,24 @@ def _configure_logging() -> None:
     log.propagate = False
 
 
+class NoDelayH11(H11Protocol):
+    """uvicorn's h11 protocol with TCP_NODELAY on every connection.
+
+    Worker processes (``--workers`` > 1) get the listening socket from the supervisor, and
+    asyncio then leaves Nagle's algorithm on: each keep-alive response waited ~40 ms for a
+    delayed ACK (measured: /healthz 44 ms instead of 1.4 ms).
+    """
+
+    def connection_made(self, transport: Any) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:
+                pass
+        super().connection_made(transport)
+
+
 class Stopped(Exception):
     """The server was stopped by SIGTERM after finishing in-flight requests."""
 
@@ -530,6 +550,7 @@ def serve(
         "log_level": "info",
         "timeout_graceful_shutdown": graceful_timeout,
         "server_header": False,
+        "http": NoDelayH11,
     }
 
     def on_term(_sig: int, _frame: Any) -> None:
