@@ -390,6 +390,9 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
         description="Content rating and content warnings for fan fiction, as a local JSON service. "
         "Records are those of `ficrate score|audit -f jsonl` (`ficrate schema score|audit`).",
         lifespan=lifespan,
+        # The interactive pages load scripts from a CDN; the service is for offline use.
+        docs_url=None,
+        redoc_url=None,
     )
     app.openapi = _openapi_records(app)  # type: ignore[method-assign]
 
