@@ -237,12 +237,23 @@ class Frontdoor:
 # -- errors ---------------------------------------------------------------------------------------
 
 
+class Answer(JSONResponse):
+    """JSON responses as UTF-8; text holding lone surrogates (valid as ``\\ud800`` escapes in the
+    request's JSON, but not encodable as UTF-8) is sent back escaped the same way."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def _rid(request: Request) -> str:
     return str(getattr(request.state, "request_id", "") or uuid.uuid4().hex)
 
 
 def _error(request: Request, status: int, reason: str) -> JSONResponse:
-    return JSONResponse({"error": reason, "status": status, "request_id": _rid(request)}, status_code=status)
+    return Answer({"error": reason, "status": status, "request_id": _rid(request)}, status_code=status)
 
 
 def _validation_reason(exc: RequestValidationError) -> tuple[int, str]:
@@ -390,6 +401,7 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
         description="Content rating and content warnings for fan fiction, as a local JSON service. "
         "Records are those of `ficrate score|audit -f jsonl` (`ficrate schema score|audit`).",
         lifespan=lifespan,
+        default_response_class=Answer,
         # The interactive pages load scripts from a CDN; the service is for offline use.
         docs_url=None,
         redoc_url=None,
@@ -461,7 +473,7 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
     @app.post("/v1/score", summary="Score one story", responses=_record_response("ScoreRecord"))
     async def score(body: ScoreRequest, request: Request) -> JSONResponse:
         records = await run(score_items, [body], _rid(request), False)
-        return JSONResponse(records[0])
+        return Answer(records[0])
 
     @app.post(
         "/v1/audit",
@@ -470,17 +482,17 @@ def create_app(config: ServeConfig | None = None, model: Model | None = None) ->
     )
     async def audit(body: AuditRequest, request: Request) -> JSONResponse:
         records = await run(audit_items, [body], _rid(request), False)
-        return JSONResponse(records[0])
+        return Answer(records[0])
 
     @app.post("/v1/score:batch", summary="Score several stories", responses=_record_response("ScoreRecord", True))
     async def score_batch(body: ScoreBatch, request: Request) -> JSONResponse:
         check_batch(len(body.items))
-        return JSONResponse({"items": await run(score_items, body.items, _rid(request), True)})
+        return Answer({"items": await run(score_items, body.items, _rid(request), True)})
 
     @app.post("/v1/audit:batch", summary="Audit several stories", responses=_record_response("AuditRecord", True))
     async def audit_batch(body: AuditBatch, request: Request) -> JSONResponse:
         check_batch(len(body.items))
-        return JSONResponse({"items": await run(audit_items, body.items, _rid(request), True)})
+        return Answer({"items": await run(audit_items, body.items, _rid(request), True)})
 
     return Frontdoor(app, config.max_bytes)
 

@@ -214,6 +214,21 @@ def test_body_over_the_cap_is_413(server):
     assert server.post("/v1/score", raw=ok, chunked=True).status == 200
 
 
+def test_odd_but_valid_json(server):
+    # A lone surrogate is valid JSON (an escape) but not UTF-8: it comes back escaped, not a 500.
+    r = server.post("/v1/score", raw=b'{"text": "The cat slept \\ud800 by the fire.", "id": "s\\udfff"}')
+    assert r.status == 200, r.body
+    rec = r.json()
+    assert rec["id"] == "s\udfff"
+    valid("score", rec)
+    r = server.post("/v1/audit", raw=b'{"text": "A calm sea.", "declared": {"rating": "\\ud800"}}')
+    assert r.status == 422 and "declared.rating" in r.json()["error"]
+    # Nesting deeper than the parser goes, trailing junk, duplicate keys (the last wins).
+    assert server.post("/v1/score", raw=b"[" * 100_000 + b"]" * 100_000).status == 400
+    assert server.post("/v1/score", raw=b'{"text": "x"} junk').status == 400
+    assert server.post("/v1/score", raw=b'{"text": "x", "text": 5}').status == 422
+
+
 def test_junk_is_never_a_5xx(server):
     rng = random.Random(11)
     shapes = [
