@@ -7,11 +7,12 @@ processes, it measures:
   ``POST /v1/score`` requests on one keep-alive connection;
 * requests/s and p50/p95 latency with 1, 4 and 16 concurrent clients (threads, keep-alive);
 * RSS per worker process after the run;
-* ``/healthz`` latency while a ~300k-word story is being scored (the event loop is not blocked).
+* ``/healthz`` latency while a ~300k-word story is being scored (the event loop is not blocked);
+* with ``--soak N``, N mixed good and bad requests (4 clients): no 5xx, no lost answers, RSS flat.
 
 Usage::
 
-    python benchmarks/serve_bench.py [--words 2000] [--requests 200] [--workers 1 2] [--clients 1 4 16]
+    python benchmarks/serve_bench.py [--words 2000] [--requests 200] [--workers 1 2] [--clients 1 4 16] [--soak 3000]
 """
 
 from __future__ import annotations
@@ -111,12 +112,79 @@ def healthz_while_busy(srv: Server) -> tuple[float, float, float]:
     return out["s"], statistics.median(pings) if pings else float("nan"), max(pings) if pings else float("nan")
 
 
+def soak(srv: Server, total: int, clients: int = 4) -> dict[str, object]:
+    """``total`` mixed good and bad requests from ``clients`` threads (bounded): status counts,
+    answers lost (no response or a wrong id), and worker RSS before, midway and after."""
+    import random
+
+    rng = random.Random(7)
+    good = [
+        json.dumps({"text": story_text(rng.randrange(100, 3000), seed=k), "id": f"g{k}"}).encode() for k in range(20)
+    ]
+    bad = [
+        b'{"text": ',
+        b"[1]",
+        b'{"text": ""}',
+        b'{"text": 3}',
+        b"\xff\xfe",
+        b'{"text": "hi", "x": 1}',
+        json.dumps({"items": [{"text": "a b c"}] * 100}).encode(),
+    ]
+    plan = []
+    for k in range(total):
+        if rng.random() < 0.6:
+            j = rng.randrange(len(good))
+            plan.append(("/v1/score" if k % 2 else "/v1/audit", good[j], f"g{j}"))
+        else:
+            plan.append((rng.choice(["/v1/score", "/v1/audit", "/v1/score:batch"]), rng.choice(bad), None))
+    counts: dict[int, int] = {}
+    lost = [0]
+    lock = threading.Lock()
+    pids = worker_pids(srv.proc.pid)
+    rss = {"before": sum(rss_mb(p) for p in pids)}
+
+    def client(part: list[tuple[str, bytes, str | None]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+        for n, (path, body, want) in enumerate(part):
+            try:
+                conn.request("POST", path, body=body, headers={"Content-Type": "application/json"})
+                r = conn.getresponse()
+                payload = r.read()
+                ok_id = want is None or json.loads(payload).get("id") == want
+                with lock:
+                    counts[r.status] = counts.get(r.status, 0) + 1
+                    lost[0] += not ok_id
+            except (OSError, http.client.HTTPException, ValueError):
+                with lock:
+                    lost[0] += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=60)
+            if n == len(part) // 2 and "mid" not in rss:
+                rss["mid"] = sum(rss_mb(p) for p in pids)
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(plan[k::clients],)) for k in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rss["after"] = sum(rss_mb(p) for p in pids)
+    return {
+        "seconds": time.perf_counter() - start,
+        "status": dict(sorted(counts.items())),
+        "lost": lost[0],
+        "rss_mb": rss,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--words", type=int, default=2000)
     ap.add_argument("--requests", type=int, default=200, help="Requests per measurement (bounded).")
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--clients", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--soak", type=int, default=0, help="Also send this many mixed good/bad requests (1 worker).")
     args = ap.parse_args()
 
     import classifier
@@ -143,7 +211,7 @@ def main() -> None:
                 run_clients(srv.port, body, 1, 10)  # warm-up
                 secs, lat, bad = run_clients(srv.port, body, 1, args.requests)
                 ratio = statistics.median(lat) / in_proc
-                print(f"workers={workers} sequential: p50 {pct(lat, .5) * 1000:.1f} ms, HTTP/in-process {ratio:.2f}x")
+                print(f"workers={workers} sequential: p50 {pct(lat, 0.5) * 1000:.1f} ms, HTTP/in-process {ratio:.2f}x")
                 for clients in args.clients:
                     secs, lat, bad = run_clients(srv.port, body, clients, args.requests)
                     row = {
@@ -166,6 +234,14 @@ def main() -> None:
                     f"workers={workers}: RSS per worker {', '.join(f'{r:.0f} MB' for r in rss)}; "
                     f"/healthz during a {big_s:.2f} s score: p50 {h50 * 1000:.1f} ms, max {hmax * 1000:.1f} ms"
                 )
+                if args.soak and workers == args.workers[0]:
+                    res = soak(srv, args.soak)
+                    rss = res["rss_mb"]
+                    print(
+                        f"soak: {args.soak} requests in {res['seconds']:.1f} s, status {res['status']}, "
+                        f"lost {res['lost']}, worker RSS MB before/mid/after "
+                        + "/".join(f"{v:.0f}" for v in rss.values())  # type: ignore[union-attr]
+                    )
             finally:
                 code = srv.stop()
                 print(f"workers={workers}: SIGTERM exit {code}")
