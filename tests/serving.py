@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,6 @@ class Server:
     port: int
     proc: subprocess.Popen[bytes]
     log: Path
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def request(
         self,
