@@ -36,6 +36,57 @@ class AuditResult:
         return {"status": self.status, "severity": self.severity, "verdicts": self.verdicts}
 
 
+class InputError(ValueError):
+    """Text or a declared header that cannot be scored or audited (a one-line reason)."""
+
+
+def story_from_text(
+    text: str,
+    *,
+    id: str | None = None,
+    declared: dict[str, Any] | None = None,
+    taxonomy: Any = None,
+) -> Story:
+    """A story from its text (a header at the top is parsed off), ready to score or audit.
+
+    ``declared`` overrides what the header declares: ``rating`` (a rating as an author writes
+    it on any known scale, e.g. ``"M"`` or ``"Explicit"``; None for no rating) and/or
+    ``warnings`` (terms as written, e.g. ``["Graphic Depictions Of Violence"]``, or warning
+    ids; ``[]`` means explicitly none, None nothing declared). A key left out keeps the header's.
+    Raises :class:`InputError` for an empty story text or a rating that names no level.
+    """
+    from classifier.labels import DeclaredWarnings, load_taxonomy, split_terms
+
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    story = _as_story(text, tax)
+    if not story.body.strip():
+        raise InputError("text: no story text" + (" (only a header)" if story.declared.raw else ""))
+    if id is not None:
+        story.id = id
+    if declared:
+        if "rating" in declared:
+            raw = declared["rating"]
+            story.declared.rating = None if raw is None else tax.parse_rating(str(raw))
+            if raw is not None and story.declared.rating is None:
+                raise InputError(f"declared.rating: {str(raw)[:60]!r} is not a rating on any known scale")
+        if "warnings" in declared:
+            terms = declared["warnings"]
+            if terms is None:
+                story.declared.warnings = DeclaredWarnings()
+            else:
+                listed = split_terms(terms) if isinstance(terms, str) else [str(t) for t in terms]
+                ids = [t for t in listed if t in tax.warning_ids]
+                parsed = tax.parse_warnings([t for t in listed if t not in ids])
+                parsed.raw = listed
+                parsed.canonical = [w for w in tax.warning_ids if w in ids or w in parsed.canonical]
+                if parsed.canonical:
+                    parsed.status = "declared"
+                elif not listed:
+                    parsed.status = "none"
+                story.declared.warnings = parsed
+    return story
+
+
 def _as_story(item: str | Story, taxonomy: Any = None) -> Story:
     if isinstance(item, Story):
         return item
@@ -130,6 +181,26 @@ class Model:
                     yield from pending.pop(0).result()
             for fut in pending:
                 yield from fut.result()
+
+    def score_records(self, stories: list[Story], *, explain: int = 3) -> list[dict[str, Any]]:
+        """The score records (as ``ficrate score -f jsonl`` writes them) of ``stories``, scored together."""
+        from classifier.modeling.predict import score_record
+
+        preds = self.scorer.predict([s.body for s in stories], explain=explain)
+        return [score_record(s, p.to_dict()) for s, p in zip(stories, preds, strict=True)]
+
+    def audit_records(self, stories: list[Story], *, policy: Any = None, explain: int = 3) -> list[dict[str, Any]]:
+        """The audit records (as ``ficrate audit -f jsonl`` writes them) of ``stories``.
+
+        ``policy`` is an :class:`classifier.audit.AuditPolicy` (default: the model's validated defaults).
+        """
+        from classifier.audit import AuditPolicy, audit_story
+
+        policy = policy if policy is not None else AuditPolicy.for_model(self.audit_defaults)
+        records = self.score_records(stories, explain=explain)
+        for story, rec in zip(stories, records, strict=True):
+            rec["audit"] = audit_story(story, rec["prediction"], self.thresholds, policy)
+        return records
 
     def audit(
         self,

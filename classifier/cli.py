@@ -510,6 +510,64 @@ def audit(
         raise typer.Exit(EXIT_FINDINGS)
 
 
+class Record(StrEnum):
+    """Records with a published schema."""
+
+    score = "score"
+    audit = "audit"
+
+
+@app.command()
+def schema(
+    record: Annotated[Record, typer.Argument(help="Which record: score or audit.")],
+) -> None:
+    """Print the JSON Schema of the score or audit record (what -f jsonl writes and the server returns).
+
+    Example: ficrate schema audit > audit.schema.json
+    """
+    from classifier.schema import schema_text
+
+    typer.echo(schema_text(record.value))
+
+
+@app.command()
+def serve(
+    *,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes, each with the model.")] = 1,
+    threads: Annotated[
+        int, typer.Option("--threads", min=1, help="Stories scored at once per worker (thread pool).")
+    ] = 2,
+    model: ModelOpt = None,
+    max_bytes: Annotated[
+        int, typer.Option("--max-bytes", min=1, help="Refuse request bodies over this many bytes (413).")
+    ] = 10 * 1024 * 1024,
+    max_batch: Annotated[int, typer.Option("--max-batch", min=1, help="Most items in one :batch request.")] = 64,
+) -> None:
+    """Serve score and audit as a local HTTP JSON API (needs the serve extra: pip install 'ficrate[serve]').
+
+    Example: ficrate serve --port 8000 --workers 2
+    """
+    try:
+        from classifier import server
+    except ImportError as exc:
+        error(f"serve needs the 'serve' extra (missing {exc.name}): pip install 'ficrate[serve]'")
+        raise typer.Exit(EXIT_ERRORS) from None
+    from classifier.modeling.persist import ModelError
+
+    config = server.ServeConfig(
+        model=str(model) if model else None, max_bytes=max_bytes, max_batch=max_batch, threads=threads
+    )
+    try:
+        server.serve(config, host=host, port=port, workers=workers)
+    except ModelError as exc:
+        error(str(exc))
+        raise typer.Exit(EXIT_ERRORS) from None
+    except server.Stopped:
+        _say("serve")("stopped (SIGTERM); in-flight requests were answered")
+
+
 def run() -> None:
     """Console-script entry point: unexpected errors are one line unless --debug is given."""
     debug = "--debug" in sys.argv
