@@ -214,13 +214,11 @@ class Model:
 
         ``min_confidence`` defaults to the model's validated default (see ``audit_defaults``).
         """
-        from classifier.audit import AuditPolicy, audit_story, parse_fail_on
+        from classifier.audit import AuditPolicy, parse_fail_on
 
-        s = _as_story(story)
         kinds = parse_fail_on(fail_on) if isinstance(fail_on, str) else tuple(fail_on)
         policy = AuditPolicy.for_model(self.audit_defaults, min_confidence, fail_on=kinds)
-        pred = self.scorer.predict([s.body], explain=explain)[0]
-        out = audit_story(s, pred.to_dict(), self.thresholds, policy)
+        out = self.audit_records([_as_story(story)], policy=policy, explain=explain)[0]["audit"]
         return AuditResult(out["status"], out["severity"], out["verdicts"])
 
 
