@@ -162,3 +162,45 @@ def test_evaluate_writes_report_with_baselines(tmp_path):
     rating = metrics["systems"]["ficrate"]["rating"]
     assert rating["n"] == 7 and len(rating["exact_accuracy"]["ci95"]) == 2
     assert "| rating exact accuracy |" in (tmp_path / "rep" / "summary.md").read_text()
+
+
+def test_train_tests_the_final_model_on_other_fandoms(tmp_path):
+    """Summaries and development stories beside the shared files are never trained on but tested on."""
+    import gzip
+    import shutil
+
+    from classifier.labels import RATING_LEVELS
+
+    texts, Y, _groups = make_corpus(n=40)
+    data = tmp_path / "shared"
+    data.mkdir()
+    ao3_names = ["General Audiences", "Teen And Up Audiences", "Mature", "Explicit"]
+    with gzip.open(data / "fulltext.jsonl.gz", "wt", encoding="utf-8") as f:
+        for i, (t, y) in enumerate(zip(texts, Y, strict=True)):
+            rec = {"id": f"ao3:{i}", "site": "ao3", "rating": ao3_names[int(y[0])], "warnings": None, "text": t}
+            f.write(json.dumps(rec) + "\n")
+    summaries = [("A quiet walk", "Two friends bake bread and walk the dog.", "K"), ("Trouble", "A bad day.", "T")] * 6
+    with gzip.open(data / "ffn_summaries.jsonl.gz", "wt", encoding="utf-8") as f:
+        for i, (title, summary, rating) in enumerate(summaries):
+            f.write(json.dumps({"id": str(i), "title": title, "summary": summary, "rating": rating}) + "\n")
+    (data / "stories").mkdir()
+    for name in ("bakery-morning.txt", "letters-home.txt"):
+        shutil.copy(EXAMPLES / name, data / "stories" / name)
+    out = tmp_path / "m"
+    r = runner.invoke(app, ["train", str(data), "--out", str(out), "--folds", "2", "-q"])
+    assert r.exit_code == 0, r.stderr + r.stdout
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["data"]["rows"] == 40  # the summaries and stories were not trained on
+    transfer = card["metrics"]["transfer"]
+    assert set(transfer) == {"ffn_summaries", "dev_stories"}
+    ffn = transfer["ffn_summaries"]
+    assert ffn["texts"] == 12 and ffn["rating"]["n"] == 12
+    assert sum(map(sum, ffn["rating"]["confusion"]["matrix"])) == 12
+    assert "under_rated_false_alarms" in ffn["audit"]
+    assert transfer["dev_stories"]["texts"] == 2
+    md = (out / "MODEL_CARD.md").read_text()
+    assert "Transfer: `ffn_summaries`" in md and "Transfer: `dev_stories`" in md
+    # No archive-warning labels in the FFN set: no warning figure is printed for it (not "0.000, nan").
+    ffn_section = md.split("Transfer: `ffn_summaries`")[1].split("### ")[0]
+    assert "micro-F1" not in ffn_section and "nan" not in ffn_section
+    assert RATING_LEVELS[0] in ffn_section

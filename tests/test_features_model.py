@@ -283,3 +283,21 @@ def test_evidence_regex_finds_exactly_the_lexicon_tokens():
         wanted = evidence_words(label)
         expected = [m.start() for m in TOKEN_RE.finditer(text) if m.group() in wanted]
         assert evidence_hits(text, label) == expected, label
+
+
+def test_transfer_report_scores_each_set_with_the_final_model(tiny):
+    import pandas as pd
+
+    from classifier.modeling.train import transfer_report
+
+    scorer, spec, arrays, _report, texts = tiny
+    _t, Y, _g = make_corpus()
+    ids = scorer.warning_ids
+    frame = pd.DataFrame({"text": texts, "rating": Y[:, 0], "rating_upper": np.nan})
+    for j, wid in enumerate(ids):
+        frame[wid] = Y[:, 1 + j]
+    rep = transfer_report(spec, arrays, [("same", frame)], tuple(ids))["same"]
+    predicted = [scorer.levels.index(p.rating) for p in scorer.predict(texts, explain=0)]
+    expected = float(np.mean(np.array(predicted) == Y[:, 0]))
+    assert rep["texts"] == len(texts)
+    assert rep["rating"]["exact_accuracy"]["value"] == pytest.approx(expected)

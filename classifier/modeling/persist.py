@@ -230,7 +230,8 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
             ]
     for key, name in (("archive_warnings", "AO3 archive warnings"), ("warnings", "all warnings")):
         w = rep.get(key)
-        if not w:
+        if not w or not any(v.get("support") for v in w.get("per_label", {}).values()):
+            # No labels of this kind in the set: no figure, rather than a 0.000 / nan one.
             continue
         lines += ["", f"{name}: micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
         if key == "archive_warnings":
@@ -313,6 +314,10 @@ def render_card_markdown(card: dict[str, Any]) -> str:
             lines += render_protocol(f"Cross-validation, the `{src_name}` part", rep)
     for src_name, rep in metrics.get("leave_one_source_out", {}).items():
         lines += render_protocol(f"Leave one source out: trained without `{src_name}`, tested on it", rep)
+    for src_name, rep in metrics.get("transfer", {}).items():
+        lines += render_protocol(
+            f"Transfer: `{src_name}`, other fandoms, never trained on (median {rep.get('median_words')} words)", rep
+        )
     if metrics.get("skipped_labels"):
         lines += ["", "## Labels not learned", ""] + [f"- {k}: {v}" for k, v in metrics["skipped_labels"].items()]
     lines += [
