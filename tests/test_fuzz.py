@@ -71,3 +71,23 @@ def test_read_bytes_only_raises_read_error(data, name):
     except ReadError as exc:
         assert name in str(exc) or "row" in str(exc)
         assert "\n" not in str(exc)
+
+
+#: The definition count_words implements (a token with a letter or digit), written the slow way.
+_WORD_DEFINITION = __import__("re").compile(r"(?<!\S)\S*?[^\W_]\S*")
+WORDISH = st.text(alphabet=st.sampled_from(list("ab1é_-*.' \t\n\u00a0\u2028\u3000\x85\x1c日")), max_size=80)
+
+
+@given(WORDISH, st.integers(min_value=1, max_value=12))
+@settings(max_examples=400, deadline=None)
+def test_count_words_matches_its_definition_across_chunk_boundaries(text, chunk):
+    import classifier.story as story
+
+    expected = sum(1 for _ in _WORD_DEFINITION.finditer(text))
+    assert story.count_words(text) == expected
+    saved = story._SPLIT_CHUNK
+    story._SPLIT_CHUNK = chunk  # tiny chunks: every boundary case is exercised
+    try:
+        assert story.count_words(text) == expected
+    finally:
+        story._SPLIT_CHUNK = saved
