@@ -267,8 +267,8 @@ class ReportBuilder:
         """The declared rating in the report's terms, and how it was written when that differs."""
         if rating is None:
             return "not given", None
-        if rating["canonical"] is None:
-            return f"not rated ({rating['raw']})", None
+        if rating["canonical"] is None:  # "Not Rated", "TBD": shown as written
+            return rating["raw"], None
         shown = self._level(rating["canonical"])
         if rating["raw"].casefold() == shown.casefold():
             return shown, None
@@ -408,7 +408,7 @@ class ReportBuilder:
             "rank": GROUPS.index(row["group"]),
             "severity": round(severity, 3),
             "level": RATING_LEVELS.index(level),
-            "search": search.casefold(),
+            "search": search.lower(),  # as the page's toLowerCase() reads what is typed
             "csv": {
                 "work_id": row["id"],
                 "link": row["url"] or "",
