@@ -318,7 +318,7 @@ class ReportBuilder:
             change = f"{add}: {name}"
             means = f"calibrated probability that the text calls for {name}; suggested at {at} (none declared)"
         elif kind == "undeclared":
-            change = f"Rating: not given → {self._level(v['predicted'])}"
+            change = f"Rating: {declared} → {self._level(v['predicted'])}"  # "not given", or "Not Rated" as written
             means = (
                 f"calibrated probability that {self._level(v['predicted'])} is the rating the text calls for "
                 "(the most likely level; suggested whatever its probability, as none is declared)"
@@ -492,6 +492,9 @@ class ReportBuilder:
             lines.append(("Model", model))
         else:
             lines.append(("Model", "not recorded (the report was built without the run's model card)"))
+        source = self.taxonomy.source
+        lines.append(("Taxonomy", "the packaged default" if source == "default" else source))
+        lines.append(("Ratings shown", f"on {SCALE_NAMES.get(self.scale, self.scale)}'s scale (--scale {self.scale})"))
         policy = ctx.policy
         if policy is None:
             lines.append(("Thresholds", "not recorded"))

@@ -181,6 +181,7 @@ def test_provenance_names_version_model_thresholds_inputs_and_command(tmp_path):
     assert "Fails on Under-rated, Missing warning" in prov
     assert re.search(r"Audited \d{4}-\d\d-\d\d \d\d:\d\d UTC", prov)
     assert "Command ficrate " in prov
+    assert "Taxonomy the packaged default" in prov and "Ratings shown on AO3's scale (--scale ao3)" in prov
 
 
 def test_context_records_the_command_line():
@@ -279,6 +280,19 @@ def test_every_group_and_kind_in_words():
     data = json.loads(re.search(r'<script type="application/json" id="rows-data">(.*?)</script>', html, re.S).group(1))
     assert [d["csv"]["status"] for d in data] == ["Flagged", "Undeclared"] + ["Informational"] * 3 + ["OK"]
     assert data[-1]["csv"]["confidence"] == ""  # an ok story has no finding to be confident about
+
+
+def test_ffn_scale_and_not_rated():
+    b = ReportBuilder(scale="ffn")
+    b.add(record(1, rating=("K", "ffn", "general")))
+    b.add(
+        record(2, "undeclared", [verdict("undeclared", "rating", 0.7, None, "teen")], rating=("Not Rated", "ao3", None))
+    )
+    text = parse(b.render()).visible
+    assert "Rating: K+ → M" in text and "Rating: Not Rated → T" in text
+    assert "Ratings shown on FanFiction.Net's scale (--scale ffn)" in text
+    # Two levels share FFN's M: the heatmap says which is which.
+    assert "M (mature)" in text and "M (explicit)" in text
 
 
 def test_story_group():
