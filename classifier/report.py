@@ -256,9 +256,11 @@ class ReportBuilder:
 
     def _axis(self, level: str) -> str:
         """A heatmap label: the display name, with the level where two levels share it (FFN M)."""
+        if level == "unknown":
+            return "not given or not rated"
         name = self._level(level)
         shared = sum(self._level(other) == name for other in RATING_LEVELS) > 1
-        return f"{name} ({level})" if shared and level != "unknown" else name
+        return f"{name} ({level})" if shared else name
 
     def _warning(self, wid: str) -> str:
         return self.taxonomy.warning_display(wid, self.scale)
