@@ -471,7 +471,7 @@ class ReportBuilder:
         )
 
     def _provenance(self) -> list[tuple[str, str]]:
-        """``(what, value)`` lines of the "How this report was made" section."""
+        """``(what, value)`` lines of the "How this report was made" section (the command shown as code)."""
         ctx = self.context
         card = ctx.card
         lines = [("ficrate", __version__)]

@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import time
+from collections import Counter
 from html.parser import HTMLParser
 
 import pytest
@@ -77,12 +78,23 @@ def parse(html):
 
 
 @pytest.fixture(scope="module")
-def report_html(tmp_path_factory):
+def example_run(tmp_path_factory):
+    """The report of data/examples and the same run's audit records (by file name)."""
     out = tmp_path_factory.mktemp("rep") / "audit.html"
-    r = runner.invoke(app, ["audit", str(EXAMPLES), "--report", str(out), "--jobs", "1"])
+    r = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "jsonl", "--report", str(out), "--jobs", "1"])
     assert r.exit_code == 1, r.stderr
     assert r.stderr.strip().splitlines()[-1] == f"ficrate audit: report written to {out}"
-    return out.read_text(encoding="utf-8")
+    records = {rec["path"].rsplit("/", 1)[-1]: rec for rec in map(json.loads, r.stdout.splitlines())}
+    return out.read_text(encoding="utf-8"), records
+
+
+@pytest.fixture(scope="module")
+def report_html(example_run):
+    return example_run[0]
+
+
+def finding(records, name, kind):
+    return next(v for v in records[name]["audit"]["verdicts"] if v["kind"] == kind)
 
 
 @needs_model
@@ -112,28 +124,41 @@ def test_report_speaks_ao3_terms_not_internals(report_html):
     for wid in load_taxonomy().warning_ids:
         if "_" in wid:
             assert wid not in report_html, wid
-    # Evidence is the sentence, marked, with its offsets; not the whole passage.
-    assert "<mark>blood</mark>" in report_html and "characters 927–1,069 of the story text" in text
 
 
 @needs_model
-def test_confidence_is_explained_with_the_threshold_in_force(report_html):
+def test_evidence_is_the_quoted_sentence_with_its_offsets(example_run):
+    html, records = example_run
+    text = parse(html).visible
+    (ev, *_) = finding(records, "garden-party.html", "under-rated")["evidence"]
+    assert ev["quote_end"] - ev["quote_start"] < ev["end"] - ev["start"]  # a sentence, not the passage
+    assert f"characters {ev['quote_start']:,}–{ev['quote_end']:,} of the story text" in text
+    assert f"characters {ev['start']:,}–{ev['end']:,}" not in text
+    assert "<mark>blood</mark>" in html  # garden-party's quote, its lexicon words marked
+    quotes = re.findall(r"<blockquote>(.*?)<span class=\"where\">", html, re.S)
+    assert quotes and all(len(re.sub(r"<[^>]+>", "", q)) <= 200 for q in quotes)
+
+
+@needs_model
+def test_confidence_is_explained_with_the_threshold_in_force(example_run):
+    html, records = example_run
     policy = AuditPolicy.for_model(SPEC["audit"])
-    text = parse(report_html).visible
-    general = policy.rating_confidence(0)
-    violence = policy.warning_threshold("violence", SPEC["thresholds"])
+    text = parse(html).visible
+    under = finding(records, "garden-party.html", "under-rated")["confidence"]
+    violence = finding(records, "garden-party.html", "missing-warning:violence")["confidence"]
     assert (
-        "Confidence 0.98: the calibrated probability that the text calls for more than General Audiences; "
-        f"flagged at {general:.2f} or above." in text
+        f"Confidence {under:.2f}: the calibrated probability that the text calls for more than General Audiences; "
+        f"flagged at {policy.rating_confidence(0):.2f} or above." in text
     )
     assert (
-        "Confidence 0.98: the calibrated probability that the text calls for Graphic Depictions Of Violence; "
-        f"flagged at {violence:.2f} or above." in text
+        f"Confidence {violence:.2f}: the calibrated probability that the text calls for Graphic Depictions Of "
+        f"Violence; flagged at {policy.warning_threshold('violence', SPEC['thresholds']):.2f} or above." in text
     )
 
 
 @needs_model
-def test_findings_by_kind_lists_every_kind_ok_last(report_html):
+def test_findings_by_kind_lists_every_kind_ok_last(example_run):
+    report_html, records = example_run
     section = report_html.split('id="totals"')[1].split("</section>")[0]
     names = re.findall(r'<span class="kind k-[a-z-]+">([^<]+)</span></td><td>(\d+)</td>', section)
     assert [n for n, _ in names] == [
@@ -145,7 +170,10 @@ def test_findings_by_kind_lists_every_kind_ok_last(report_html):
         "Unsupported warning",
         "OK",
     ]
-    assert dict(names)["Under-rated"] == "2" and dict(names)["Missing warning"] == "4"
+    counted = Counter(v["kind"].split(":")[0] for rec in records.values() for v in rec["audit"]["verdicts"])
+    assert dict(names)["Under-rated"] == str(counted["under-rated"]) == "2"
+    assert dict(names)["Missing warning"] == str(counted["missing-warning"])
+    assert dict(names)["OK"] == str(counted["ok"])
 
 
 @needs_model
