@@ -359,7 +359,12 @@ class ReportBuilder:
         seen: set[tuple[int, int]] = set()
         for f in findings:
             quotes = []
+            best = max((e["score"] for e in f["evidence"]), default=0.0)
             for e in f["evidence"]:
+                if e["score"] < best / 2:
+                    # A passage far weaker than the strongest one is not evidence a moderator can use
+                    # (the story's probability may come from the whole text): leave it out.
+                    continue
                 where = (e.get("quote_start", e["start"]), e.get("quote_end", e["end"]))
                 if where in seen:  # the rating and a warning often rest on the same sentence
                     continue

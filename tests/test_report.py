@@ -351,6 +351,27 @@ def test_story_text_is_escaped_and_cjk_titles_have_fonts():
     assert '"Noto Sans CJK JP"' in html and '"Microsoft YaHei"' in html and "Hiragino" in html
 
 
+def test_weak_passages_are_not_shown_as_evidence_and_shared_quotes_once():
+    def ev(score, start):
+        return {
+            "start": 0,
+            "end": 900,
+            "score": score,
+            "snippet": f"quote {start}",
+            "quote_start": start,
+            "quote_end": start + 9,
+        }
+
+    rec = record(1)
+    rec["audit"]["verdicts"][0]["evidence"] = [ev(0.9, 100), ev(0.5, 300), ev(0.3, 500)]
+    rec["audit"]["verdicts"].append(dict(verdict("missing-warning:violence", "violence", 0.9), evidence=[ev(0.8, 100)]))
+    b = ReportBuilder()
+    b.add(rec)
+    text = parse(b.render()).visible
+    assert "quote 100" in text and "quote 300" in text and "quote 500" not in text  # 0.3 < 0.9 / 2
+    assert text.count("quote 100") == 1 and "evidence: the sentence quoted above" in text
+
+
 def test_highlight_marks_whole_lexicon_words_only():
     out = str(highlight("Bloodless? No: blood, BLOOD and <b>", "violence"))
     assert out == "Bloodless? No: <mark>blood</mark>, <mark>BLOOD</mark> and &lt;b&gt;"
