@@ -560,3 +560,26 @@ def test_report_in_a_browser_filters_searches_sorts_and_downloads(browser_page, 
     assert [r["work_id"] for r in rows] == visible() == ["storm-watch", "the-last-watch"]
     assert rows[0]["declared_rating"] == "Teen And Up Audiences" and rows[0]["status"] == "OK"
     assert not problems, problems
+
+
+def test_csv_download_quotes_cells_and_defuses_formulas(browser_page, tmp_path):
+    b = ReportBuilder()
+    b.add(record(1, title='=HYPERLINK("http://x")', wid="ao3:17"))
+    b.add(record(2, title='Tea, "cake" and\nmore', wid="s2"))
+    b.add(record(3, title="月の庭", wid="s3"))
+    out = tmp_path / "r.html"
+    out.write_text(b.render(), encoding="utf-8")
+    page = browser_page
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(out.as_uri())
+    assert "月の庭" in page.inner_text("#story-table")
+    with page.expect_download() as download:
+        page.click("#csv")
+    assert download.value.suggested_filename == "ficrate-audit.csv"
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text(encoding="utf-8"), newline="")))
+    # Most severe first (record i has severity i).
+    assert [r["title"] for r in rows] == ["月の庭", 'Tea, "cake" and\nmore', '\'=HYPERLINK("http://x")']
+    assert rows[2]["link"] == "https://archiveofourown.org/works/17" and rows[1]["link"] == ""
+    assert rows[2]["suggested_changes"] == "Rating: General Audiences → Mature" and rows[2]["confidence"] == "0.90"
+    assert not errors, errors

@@ -117,8 +117,6 @@ def _window(text: str, lo: int, hi: int, hits: list[int], limit: int) -> tuple[i
     if b < hi:
         space = text.rfind(" ", a, b)
         b = space if space > a else b
-    while b > a and _shown_len(text, a, b) > limit:  # only when whitespace runs were not collapsible
-        b -= 1
     return a, b
 
 
