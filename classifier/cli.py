@@ -406,7 +406,7 @@ def audit(
         Path | None, typer.Option("--report", help="Also write a self-contained HTML report to this file.")
     ] = None,
     report_limit: Annotated[
-        int, typer.Option("--report-limit", min=1, help="Most severe flagged stories detailed in the report.")
+        int, typer.Option("--report-limit", min=1, help="Stories the report lists per group (most severe).")
     ] = 1000,
     min_confidence: Annotated[
         float | None,
