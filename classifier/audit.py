@@ -98,6 +98,24 @@ class AuditPolicy:
             return base
         return self.warning_confidence_by_label.get(wid, base)
 
+    def warning_threshold(self, wid: str, thresholds: dict[str, float]) -> float:
+        """Probability a missing warning ``wid`` needs: the model's per-warning audit confidence when
+        it has one, else the larger of the model's threshold (``thresholds``) and :meth:`warning_need`."""
+        if self.warning_confidence_by_label and wid in self.warning_confidence_by_label:
+            # Chosen on held-out works for the false-alarm budget: it replaces the model's threshold.
+            return self.warning_confidence_by_label[wid]
+        return max(thresholds.get(wid, 0.5), self.warning_need(wid))
+
+    @property
+    def over_rated_confidence(self) -> float:
+        """Probability an ``over-rated`` finding needs (never below 0.7: it is informational)."""
+        return max(self.min_confidence, 0.7)
+
+    @property
+    def unsupported_confidence(self) -> float:
+        """Probability the text lacks a declared warning for an ``unsupported-warning`` finding."""
+        return max(self.min_confidence, 0.5)
+
     def rating_confidence(self, declared_level: int) -> float:
         """Probability an under-rating of a story declared at ``declared_level`` needs."""
         if self.confidence_by_level is None:
@@ -191,7 +209,7 @@ def audit_story(
                     severity=100 + 20 * (target == 3 and declared_level <= 1) + 10 * (target - declared_level) + above,
                 )
             )
-        elif below >= max(policy.min_confidence, 0.7):
+        elif below >= policy.over_rated_confidence:
             verdicts.append(
                 Verdict(
                     "over-rated",
@@ -214,13 +232,9 @@ def audit_story(
         covered.add("sexual_content")
     archive_scale = any("archive" in t.lower() for t in story.declared.warnings.raw)
     for wid, p in prediction["warning_probs"].items():
-        if policy.warning_confidence_by_label and wid in policy.warning_confidence_by_label:
-            # The model's per-warning audit confidence, chosen on held-out works for the false-alarm budget.
-            flagged = p >= policy.warning_confidence_by_label[wid]
-        else:
-            flagged = p >= max(thresholds.get(wid, 0.5), policy.warning_need(wid))
+        flagged = p >= policy.warning_threshold(wid, thresholds)
         if wid in declared_ids:
-            if p <= 1.0 - max(policy.min_confidence, 0.5) and p < thresholds.get(wid, 0.5):
+            if p <= 1.0 - policy.unsupported_confidence and p < thresholds.get(wid, 0.5):
                 verdicts.append(
                     Verdict(f"unsupported-warning:{wid}", wid, True, False, 1.0 - p, [], severity=5 + (1 - p))
                 )

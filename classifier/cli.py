@@ -406,7 +406,7 @@ def audit(
         Path | None, typer.Option("--report", help="Also write a self-contained HTML report to this file.")
     ] = None,
     report_limit: Annotated[
-        int, typer.Option("--report-limit", min=1, help="Most severe flagged stories detailed in the report.")
+        int, typer.Option("--report-limit", min=1, help="Stories the report lists per group (most severe).")
     ] = 1000,
     min_confidence: Annotated[
         float | None,
@@ -490,7 +490,10 @@ def audit(
         taxonomy=options.get_taxonomy(),
     )
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
-    with _exits():
+    from classifier.report import ReportContext, run_context
+
+    run = ReportContext.for_run(_card, story_model.thresholds, policy, paths, min_confidence=min_confidence)
+    with _exits(), run_context(run):
         result = pipeline.audit(
             paths,
             options,
@@ -505,6 +508,8 @@ def audit(
             on_error=error,
             progress=progress_for(paths, "auditing"),
         )
+    if report is not None:
+        typer.echo(f"ficrate audit: report written to {report}", err=True)
     _finish(result, "the rest were audited")
     if result.flagged:
         raise typer.Exit(EXIT_FINDINGS)

@@ -36,6 +36,8 @@ class WarningLabel:
     definition: str
     patterns: tuple[re.Pattern[str], ...]
     exclude: tuple[re.Pattern[str], ...]
+    #: Scale → the site's own name for this warning (AO3's archive warnings); others use ``name``.
+    display: dict[str, str] = field(default_factory=dict)
 
     def matches(self, term: str) -> bool:
         """Return True if the normalised free-form ``term`` declares this warning."""
@@ -119,6 +121,7 @@ class Taxonomy:
             }
             self.display: dict[str, dict[str, str]] = ratings.get("display", {})
             self.unknown_ratings = frozenset(v.lower() for v in ratings.get("unknown", []))
+            self.status_display: dict[str, dict[str, str]] = data.get("warning_status_display", {})
             status = data.get("warning_status_terms", {})
             self._none = tuple(re.compile(p) for p in status.get("none", []))
             self._withheld = tuple(re.compile(p) for p in status.get("withheld", []))
@@ -129,6 +132,7 @@ class Taxonomy:
                     definition=w["definition"],
                     patterns=tuple(re.compile(p) for p in w["patterns"]),
                     exclude=tuple(re.compile(p) for p in w.get("exclude", [])),
+                    display=dict(w.get("display", {})),
                 )
                 for w in data["warnings"]
             )
@@ -193,6 +197,25 @@ class Taxonomy:
         return self.display.get(scale, {}).get(level, level)
 
     # -- warnings ------------------------------------------------------------------------
+    def warning_label(self, wid: str) -> WarningLabel | None:
+        """The warning with id ``wid`` (None when this taxonomy has no such id)."""
+        return next((w for w in self.warnings if w.id == wid), None)
+
+    def warning_display(self, wid: str, scale: str = "ao3") -> str:
+        """A warning's name on a site (``violence`` → ``Graphic Depictions Of Violence`` on ao3).
+
+        Warnings the site has no name for get the taxonomy's ``name``; an id this taxonomy does
+        not know (a model trained with another taxonomy) is shown as words.
+        """
+        w = self.warning_label(wid)
+        if w is None:
+            return wid.replace("_", " ").capitalize()
+        return w.display.get(scale, w.name)
+
+    def warning_status_display(self, status: str, scale: str = "ao3") -> str | None:
+        """The site's term for a warnings status (``none`` → ``No Archive Warnings Apply``), if it has one."""
+        return self.status_display.get(scale, {}).get(status)
+
     def map_term(self, term: str) -> list[str]:
         """Warning ids a single free-form term declares (possibly several, possibly none)."""
         norm = normalize_term(term)

@@ -40,7 +40,10 @@ def test_score_jsonl_schema_and_order():
             assert label == "rating" or label in pred["warnings"]
             assert len(evs) <= 2
             for ev in evs:
-                assert set(ev) == {"start", "end", "score", "snippet"} and len(ev["snippet"]) <= 200
+                assert (
+                    set(ev) == {"start", "end", "score", "snippet", "quote_start", "quote_end"}
+                    and len(ev["snippet"]) <= 200
+                )
         assert "declared" in rec and "body_words" in rec  # extends the headers record
 
 

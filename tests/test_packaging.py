@@ -89,6 +89,8 @@ def test_wheel_contains_all_modules_and_data(wheel):
         assert f"classifier/data/{data}.json" in names, data
     for f in MODEL_FILES:
         assert f"classifier/default_model/{f}" in names, f
+    for t in ("report.html", "report.css", "report.js"):  # the audit report's templates
+        assert f"classifier/templates/{t}" in names, t
     assert not any(n.startswith(("tests/", "models/", "data/")) for n in names)
     # Weights are data: nothing in the wheel is a pickle.
     assert not [n for n in names if n.endswith((".pkl", ".pickle", ".joblib"))]

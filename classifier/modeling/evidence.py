@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from functools import lru_cache
 
@@ -70,20 +71,102 @@ def evidence_hits(low: str, label: str) -> list[int]:
     return sorted(hits)
 
 
-def best_snippet(text: str, start: int, end: int, label: str, limit: int = 200) -> str:
-    """The ≤``limit``-character window of the passage with the most words bearing on ``label``."""
-    passage = text[start:end]
-    hits = evidence_hits(passage.lower(), label)
-    if not hits:
-        return snippet(passage, 0, len(passage), limit)
-    best_lo, best_n = hits[0], 0
-    j = 0
-    for i, lo in enumerate(hits):
-        while j < len(hits) and hits[j] < lo + limit - 20:
+#: Where a sentence ends: terminal punctuation (with closing quotes or brackets) before
+#: whitespace, or a blank line (a paragraph or a scene break without punctuation).
+_SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n[ \t]*\n""")
+
+
+def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The sentences of ``text[start:end]`` as body offsets, surrounding whitespace left out."""
+    spans: list[tuple[int, int]] = []
+    lo = start
+    for m in _SENTENCE_END.finditer(text, start, end):
+        spans.append((lo, m.end()))
+        lo = m.end()
+    spans.append((lo, end))
+    out = []
+    for a, b in spans:
+        piece = text[a:b]
+        stripped = piece.strip()
+        if stripped:
+            a += len(piece) - len(piece.lstrip())
+            out.append((a, a + len(stripped)))
+    return out
+
+
+def _shown_len(text: str, start: int, end: int) -> int:
+    """Length of ``text[start:end]`` once whitespace is collapsed, as the snippet shows it."""
+    return len(" ".join(text[start:end].split()))
+
+
+def _window(text: str, lo: int, hi: int, hits: list[int], limit: int) -> tuple[int, int]:
+    """The ≤``limit``-character stretch of ``text[lo:hi]`` with the most hits, cut at spaces."""
+    inside = [h for h in hits if lo <= h < hi] or [lo]
+    best_at, best_n, j = inside[0], 0, 0
+    for i, h in enumerate(inside):
+        while j < len(inside) and inside[j] < h + limit - 20:
             j += 1
         if j - i > best_n:
-            best_n, best_lo = j - i, lo
-    # Start at the beginning of the word just before the densest window.
-    lo = max(0, best_lo - 40)
-    lo = passage.rfind(" ", 0, lo) + 1 if lo > 0 else 0
-    return ("…" if lo > 0 else "") + snippet(passage, lo, len(passage), limit - (1 if lo > 0 else 0))
+            best_n, best_at = j - i, h
+    # A little context before the first hit, starting at a word.
+    a = max(lo, best_at - 40)
+    if a > lo:
+        space = text.rfind(" ", lo, a)
+        a = space + 1 if space >= 0 else a
+    b = min(hi, a + limit)
+    if b < hi:
+        space = text.rfind(" ", a, b)
+        b = space if space > a else b
+    return a, b
+
+
+def quote(text: str, start: int, end: int, label: str, limit: int = 200) -> tuple[int, int, str]:
+    """The sentence(s) of a passage that carry ``label``: ``(start, end, snippet)`` with body offsets.
+
+    The sentence with the most lexicon words bearing on ``label`` is taken, then its neighbours
+    while they carry such words too and the quote stays within ``limit`` characters; a sentence
+    longer than that is cut to its densest stretch, marked with ``…``. Without any such word the
+    passage's first sentence is quoted.
+
+    Parameters
+    ----------
+    text : str
+        The story body.
+    start, end : int
+        The passage's offsets in ``text``.
+    label : str
+        ``rating`` or a warning id.
+    limit : int
+        Most characters in the snippet (ellipses included).
+
+    Returns
+    -------
+    tuple
+        Offsets of the quoted text in ``text`` and the snippet (whitespace collapsed).
+    """
+    sentences = sentence_spans(text, start, end)
+    if not sentences:
+        return start, start, ""
+    hits = [start + h for h in evidence_hits(text[start:end].lower(), label)]
+    counts = [bisect.bisect_left(hits, b) - bisect.bisect_left(hits, a) for a, b in sentences]
+    best = max(range(len(sentences)), key=lambda k: (counts[k], -k)) if hits else 0
+    lo_k = hi_k = best
+    if counts[best]:
+        while True:
+            # Grow towards the neighbour that carries more (the earlier one on a tie).
+            options = [k for k in (lo_k - 1, hi_k + 1) if 0 <= k < len(sentences) and counts[k]]
+            grown = False
+            for k in sorted(options, key=lambda k: -counts[k]):
+                a, b = sentences[min(k, lo_k)][0], sentences[max(k, hi_k)][1]
+                if _shown_len(text, a, b) <= limit:
+                    lo_k, hi_k = min(k, lo_k), max(k, hi_k)
+                    grown = True
+                    break
+            if not grown:
+                break
+    a, b = sentences[lo_k][0], sentences[hi_k][1]
+    if _shown_len(text, a, b) <= limit:
+        return a, b, " ".join(text[a:b].split())
+    qa, qb = _window(text, a, b, hits, limit - 2)
+    shown = " ".join(text[qa:qb].split())
+    return qa, qb, ("…" if qa > a else "") + shown + ("…" if qb < b else "")

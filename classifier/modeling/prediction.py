@@ -8,17 +8,27 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Evidence:
-    """A passage supporting a predicted label: character offsets into the body, its score, a snippet."""
+    """A passage supporting a predicted label: character offsets into the body, its score, and the
+    sentence(s) in it that carry the label (``quote_start``/``quote_end``, the ``snippet``)."""
 
     start: int
     end: int
     score: float
     snippet: str
     label: str = "rating"
+    quote_start: int | None = None
+    quote_end: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form (the label is the key it is listed under)."""
-        return {"start": self.start, "end": self.end, "score": round(self.score, 4), "snippet": self.snippet}
+        """JSON form (the label is the key it is listed under); an unnarrowed quote is the passage."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "score": round(self.score, 4),
+            "snippet": self.snippet,
+            "quote_start": self.start if self.quote_start is None else self.quote_start,
+            "quote_end": self.end if self.quote_end is None else self.quote_end,
+        }
 
 
 @dataclass

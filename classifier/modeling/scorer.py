@@ -33,7 +33,7 @@ from classifier.features import (
     story_feature_names,
     story_features,
 )
-from classifier.modeling.evidence import best_snippet
+from classifier.modeling.evidence import quote
 from classifier.modeling.guidelines import RATING_RULES, combine, passage_rule_matrix, raise_levels, story_rules
 from classifier.modeling.prediction import Evidence, Prediction
 from classifier.modeling.weights import WeightsError, validate
@@ -190,10 +190,8 @@ class StoryScorer:
         out: dict[str, list[Evidence]] = {}
         for label, col in cols.items():
             order = np.argsort(-col, kind="stable")[:n]
-            out[label] = [
-                Evidence(
-                    spans[k][0], spans[k][1], float(col[k]), best_snippet(text, spans[k][0], spans[k][1], label), label
-                )
-                for k in order
-            ]
+            out[label] = []
+            for k in order:
+                q_start, q_end, shown = quote(text, spans[k][0], spans[k][1], label)
+                out[label].append(Evidence(spans[k][0], spans[k][1], float(col[k]), shown, label, q_start, q_end))
         return out
