@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
+
+import yaml
 
 from classifier.headers import (
     LINE_DECOR,
     MULTILINE_FIELDS,
     HeaderContext,
     apply_field,
+    label_key,
     parse_field_line,
     scan_note_declarations,
     unknown_field,
@@ -39,6 +43,25 @@ _BYLINE_RE = re.compile(r"^\s*(?:by|written by|author:)\s+\S", re.I)
 #: `` | `` and the like between inline fields. A match starts only where a whitespace run starts
 #: (look-behind), so a long run of spaces is scanned once rather than once per space.
 _INLINE_SPLIT = re.compile(r"(?<!\s)\s+(?:\||\|\||//|~|\u2022|\u00b7)\s+")
+#: A label alone on its line that opens a part of a preface (AO3 pages and downloads as text).
+_SECTION_RE = re.compile(
+    r"^" + LINE_DECOR + r"(?P<label>summary|notes|author'?s'? notes?|work text|chapter text|table of contents|contents)"
+    r"[*_ ]*:?[*_ ]*$",
+    re.I,
+)
+#: Lines a site or downloader prints above a header: never a title or a summary.
+_BOILERPLATE_RE = re.compile(
+    r"^(?:posted originally on the archive of our own|this is a story from|follow/fav|fanfiction\.net|"
+    r"https?://|www\.)",
+    re.I,
+)
+#: The paragraphs a preface may hold above the header line it leads to (title, byline, summary).
+_LEAD_MAX_LINES = 8
+_LEAD_MAX_PARAGRAPHS = 3
+_LEAD_MAX_CHARS = 800
+#: Front matter larger than this is not given to the YAML parser (read line by line instead).
+FRONT_MATTER_MAX_BYTES = 64 * 1024
+FRONT_MATTER_MAX_LINES = 400
 _FANFICFARE_LABELS = {"story url", "author url", "publisher", "packaged", "status", "published", "updated"}
 #: Story formats by the convention the header follows.
 _FORMATS = {"fanficfare": "fanficfare-txt", "ffn": "ffn-txt"}
@@ -111,31 +134,57 @@ class _Zone:
         self.labels: set[str] = set()
         self.seen_header = False
         self.body_start = 0
+        #: Set by a line that ends the header (``Work Text:``): the story starts after it.
+        self.stop = False
 
     # -- the top ---------------------------------------------------------------------------
     def read_front_matter(self) -> None:
-        """YAML-style front matter (markdown) between ``---`` lines at the very top."""
+        """YAML front matter (markdown) between ``---`` lines at the very top.
+
+        Parsed with PyYAML (safe loader, no aliases, at most ``FRONT_MATTER_MAX_BYTES``), so block
+        and flow lists come out as lists. Front matter that is not valid YAML, or too large, is
+        read line by line as ``Label: value`` fields, with a one-line reason in the diagnostics.
+        """
         lines = self.lines
         first = next((k for k, ln in enumerate(lines) if ln.strip()), None)
         if first is None or lines[first].strip() != "---":
             return
-        close = next(
-            (k for k in range(first + 1, min(len(lines), first + 80)) if lines[k].strip() in ("---", "...")), None
-        )
+        limit = min(len(lines), first + 1 + FRONT_MATTER_MAX_LINES)
+        close = next((k for k in range(first + 1, limit) if lines[k].strip() in ("---", "...")), None)
         if close is None:
             return
-        for k in range(first + 1, close):
-            fl = parse_field_line(lines[k])
+        self.body_start = close + 1
+        self.diags.append("front matter at top")
+        source = "\n".join(lines[first + 1 : close])
+        data, why = load_front_matter(source)
+        if data is None:
+            self.diags.append(f"front matter read line by line: {why}")
+            self._front_matter_lines(first + 1, close)
+            return
+        for label, value in _front_matter_fields(data):
+            key = label_key(label)
+            if key is None:
+                continue
+            if key == "title":
+                if isinstance(value, str) and value:
+                    self.title = value
+                continue
+            if key != "author":
+                self._apply(key, label, value)
+                self.seen_header = True
+
+    def _front_matter_lines(self, lo: int, hi: int) -> None:
+        """Front matter PyYAML refused, read as ``Label: value`` lines (the story is still read)."""
+        for k in range(lo, hi):
+            fl = parse_field_line(self.lines[k])
             if not fl:
                 continue
             key, label, value = fl
             if key == "title" and value:
                 self.title = value.strip("\"'")
-                continue
-            self._apply(key, label, value)
-            self.seen_header = True
-        self.body_start = close + 1
-        self.diags.append("front matter at top")
+            elif key != "author":
+                self._apply(key, label, value)
+                self.seen_header = True
 
     def read_top(self, max_lines: int) -> None:
         """Take header lines from the top until the first line of story (or a separator after a header)."""
@@ -155,12 +204,15 @@ class _Zone:
                 if after is None:
                     return
                 i = self.body_start = after
+                if self.stop:
+                    return
 
     def _take_line(self, i: int, s: str) -> int | None:
         """The line after what the first willing reader took from line ``i``; None: the story starts."""
         readers: tuple[Callable[[int, str], int | None], ...] = (
             self._inline_fields,
             self._field,
+            self._section,
             self._unknown_field,
             self._authors_note,
         )
@@ -170,14 +222,20 @@ class _Zone:
                 return after
         if s[0] in "([":
             return self._bracketed_note(i, s)  # a bracket that opens no note opens the story
-        after = self._title(i, s)
-        return after if after is not None else self._byline(i, s)
+        for read in (self._title, self._byline, self._lead):
+            after = read(i, s)
+            if after is not None:
+                return after
+        return None
 
     def _inline_fields(self, i: int, s: str) -> int | None:
         """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line."""
-        fields = _inline_fields(s)
-        if not fields:
+        shape = _inline_fields(s)
+        if not shape:
             return None
+        title, fields = shape
+        if title and self.title is None and not self.seen_header:
+            self.title = title
         for key, label, value in fields:
             self._take(key, label, value)
         self.seen_header = True
@@ -250,6 +308,104 @@ class _Zone:
             return None
         return i + 1
 
+    def _section(self, i: int, s: str) -> int | None:
+        """A preface part's label alone on its line (``Summary``, ``Notes``, ``Work Text:``, a table of contents).
+
+        AO3 pages and downloads turned into text put the label on one line and the text in the
+        paragraph after it; ``Work Text:`` / ``Chapter Text`` is the last line before the story.
+        """
+        m = _SECTION_RE.match(s)
+        if m is None:
+            return None
+        label = m.group("label").lower()
+        if label in ("work text", "chapter text"):
+            self.seen_header = True
+            self.stop = True
+            return i + 1
+        lo = self._next_nonblank(i + 1)
+        if lo is None:
+            return None
+        hi = lo
+        while hi < len(self.lines) and self.lines[hi].strip():
+            hi += 1
+        para = "\n".join(ln.strip() for ln in self.lines[lo:hi])
+        if label in ("table of contents", "contents"):
+            # A downloader's list of chapter titles: short lines, never story.
+            if any(len(ln.split()) > 12 for ln in para.splitlines()):
+                return None
+        elif label == "summary":
+            if self.declared.summary is None:
+                self.declared.summary = para
+        else:
+            self._scan_note(para, "author's note at top")
+            self.diags.append("author's note at top")
+        self.seen_header = True
+        return hi
+
+    def _lead(self, i: int, s: str) -> int | None:
+        """Short lines (title, byline, summary) above a header line a few lines further down.
+
+        FFN's story page, copied or saved as text, puts the title, ``By: Author`` and a one-line
+        summary above its ``Rated:`` line; AO3 pages put the title and author above ``Summary``.
+        Taken only when such an opener follows within a few short paragraphs, so a story whose
+        first lines are prose is left alone.
+        """
+        k, paragraphs, chars = i, 1, 0
+        lead: list[str] = []
+        while True:
+            line = self.lines[k].strip()
+            if line:
+                if self._opens_header(line):
+                    break
+                lead.append(line)
+                chars += len(line)
+                if len(lead) > _LEAD_MAX_LINES or chars > _LEAD_MAX_CHARS or is_separator(line):
+                    return None
+            elif k + 1 < len(self.lines) and self.lines[k + 1].strip():
+                paragraphs += 1
+                if paragraphs > _LEAD_MAX_PARAGRAPHS:
+                    return None
+            k += 1
+            if k >= len(self.lines):
+                return None
+        rated = self._opens_rating(self.lines[k].strip())
+        summary: list[str] = []
+        for line in lead:
+            field = parse_field_line(line)
+            if _BOILERPLATE_RE.match(line) or _BYLINE_RE.match(line) or (field is not None and field[0] == "author"):
+                continue
+            if self.title is None and not self.seen_header and not summary and _title_candidate(line):
+                self.title = line.lstrip("#").strip().strip("*_").strip()
+            else:
+                summary.append(line)
+        if summary and rated and self.declared.summary is None:
+            self.declared.summary = "\n".join(summary)
+        self.seen_header = True
+        return k
+
+    def _opens_header(self, line: str) -> bool:
+        """A line that starts (or goes on with) a header: a rating or warnings line, a preface label."""
+        if self._opens_rating(line):
+            return True
+        if _SECTION_RE.match(line):
+            return True
+        fl = parse_field_line(line)
+        return fl is not None and fl[0] == "summary" and self.seen_header
+
+    def _opens_rating(self, line: str) -> bool:
+        """A rating or warnings line while the header has declared neither."""
+        fl = parse_field_line(line)
+        if fl is None:
+            return False
+        if fl[0] == "rating":
+            return self.declared.rating is None
+        return fl[0] == "warnings" and self.declared.warnings.status == "absent" and self.declared.rating is None
+
+    def _next_nonblank(self, k: int) -> int | None:
+        while k < len(self.lines) and not self.lines[k].strip():
+            k += 1
+        return k if k < len(self.lines) else None
+
     # -- fields ----------------------------------------------------------------------------
     def field_at(self, i: int) -> int | None:
         """Take the known field on line ``i`` and its continuation lines; the line after them."""
@@ -257,7 +413,10 @@ class _Zone:
         if not fl:
             return None
         key, label, value = fl
-        value, after = _continue_value(self.lines, i + 1, key, value)
+        if value:
+            value, after = _continue_value(self.lines, i + 1, key, value)
+        else:
+            value, after = _value_below(self.lines, i + 1, key)
         self._take(key, label, value)
         return after
 
@@ -276,7 +435,7 @@ class _Zone:
         elif key != "author":
             self._apply(key, label, value)
 
-    def _apply(self, key: str, label: str, value: str) -> None:
+    def _apply(self, key: str, label: str, value: str | list[str]) -> None:
         msg = apply_field(self.declared, key, label, value, self.taxonomy, self.ctx)
         if msg:
             self.diags.append(msg)
@@ -316,8 +475,83 @@ class _Zone:
         return end
 
 
-def _inline_fields(line: str) -> list[tuple[str, str, str]] | None:
-    """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line; None if not that shape."""
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: ``*ref`` is refused, so no alias can multiply a document."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases are not allowed", event.start_mark)
+        return super().compose_node(parent, index)
+
+
+# Without the bool resolver "warnings: no" stays the text "no" (YAML 1.1 would make it False).
+_NoAliasLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_front_matter(source: str) -> tuple[dict[str, Any] | None, str]:
+    """Parse front matter as YAML.
+
+    Parameters
+    ----------
+    source
+        The text between the ``---`` lines.
+
+    Returns
+    -------
+    tuple
+        ``(mapping, "")``, or ``(None, reason)`` with a one-line reason when the front matter is
+        too large, not valid YAML, uses aliases or is not a mapping.
+    """
+    if len(source.encode("utf-8", "replace")) > FRONT_MATTER_MAX_BYTES:
+        return None, f"over {FRONT_MATTER_MAX_BYTES // 1024} KB"
+    try:
+        # A SafeLoader subclass: plain data only, never Python objects.
+        data = yaml.load(source, Loader=_NoAliasLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        return None, f"not valid YAML ({problem}{where})"
+    except RecursionError:
+        return None, "not valid YAML (nested too deeply)"
+    if not isinstance(data, dict):
+        return None, "not a YAML mapping"
+    return data, ""
+
+
+def _front_matter_fields(data: dict[Any, Any]) -> list[tuple[str, str | list[str]]]:
+    """``(label, value)`` pairs of a front-matter mapping; one nested mapping level is flattened."""
+    out: list[tuple[str, str | list[str]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.extend((str(k), v) for k, v in ((k, _yaml_value(v)) for k, v in value.items()) if v is not None)
+            continue
+        v = _yaml_value(value)
+        if v is not None:
+            out.append((str(key), v))
+    return out
+
+
+def _yaml_value(value: Any) -> str | list[str] | None:
+    """A YAML scalar as text, a list as a list of texts; nested containers are dropped."""
+    if value is None or isinstance(value, dict):
+        return None
+    if isinstance(value, list):
+        items = [str(v).strip() for v in value if v is not None and not isinstance(v, (list, dict))]
+        return [i for i in items if i]
+    return str(value).strip()
+
+
+def _inline_fields(line: str) -> tuple[str | None, list[tuple[str, str, str]]] | None:
+    """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line: ``(title, fields)``; None if not that shape.
+
+    Tumblr-style headers put the title first (``Title | Pairing: A x B | Rating: E``): a first
+    segment that is no field is the title when at least two fields follow it.
+    """
     s = line.strip()
     bracketed = len(s) > 2 and s[0] in "([" and s[-1] == {"(": ")", "[": "]"}[s[0]]
     if bracketed:
@@ -326,9 +560,13 @@ def _inline_fields(line: str) -> list[tuple[str, str, str]] | None:
     if len(segments) < 2 and not bracketed:
         return None
     fields = [parse_field_line(seg) for seg in segments]
+    title = None
+    if not bracketed and len(fields) >= 3 and fields[0] is None and _title_candidate(segments[0].strip()):
+        title = segments[0].strip().lstrip("#").strip().strip("*_").strip()
+        fields = fields[1:]
     if not all(fields):
         return None
-    return [f for f in fields if f is not None]
+    return title, [f for f in fields if f is not None]
 
 
 def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str, int]:
@@ -341,6 +579,38 @@ def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str
         value += "\n" + lines[j].strip()
         j += 1
     return value, j
+
+
+def _value_below(lines: list[str], j: int, key: str) -> tuple[str, int]:
+    """The value of a label alone on its line (``Rating:`` then ``    Mature``); the value and the next line.
+
+    AO3 pages copied or dumped as text put each value under its label. A summary or notes
+    paragraph may follow a blank line when it is indented or another header line follows it,
+    so a story that starts after an empty ``Notes:`` keeps its first paragraph.
+    """
+    k = j
+    if key in MULTILINE_FIELDS:
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k > j and k < len(lines):
+            end = k
+            while end < len(lines) and lines[end].strip():
+                end += 1
+            nxt = next((ln for ln in lines[end : end + 3] if ln.strip()), "")
+            if not (lines[k][:1].isspace() or parse_field_line(nxt) or _SECTION_RE.match(nxt.strip())):
+                return "", j
+    taken: list[str] = []
+    while k < len(lines) and lines[k].strip() and len(taken) < 20:
+        ln = lines[k]
+        if parse_field_line(ln) or is_separator(ln) or _SECTION_RE.match(ln.strip()):
+            break
+        if key not in MULTILINE_FIELDS and len(ln) > 300:
+            break
+        taken.append(ln.strip())
+        k += 1
+    if not taken:
+        return "", j
+    return ("\n" if key in MULTILINE_FIELDS else ", ").join(taken), k
 
 
 def _note_like(note: str) -> bool:
