@@ -62,6 +62,9 @@ _LEAD_MAX_CHARS = 800
 #: Front matter larger than this is not given to the YAML parser (read line by line instead).
 FRONT_MATTER_MAX_BYTES = 64 * 1024
 FRONT_MATTER_MAX_LINES = 400
+#: PyYAML's scanner slows down with every open bracket (quadratic in the depth): deeper is refused.
+FRONT_MATTER_MAX_DEPTH = 32
+_BRACKETS = re.compile(r"[\[\]{}]")
 _FANFICFARE_LABELS = {"story url", "author url", "publisher", "packaged", "status", "published", "updated"}
 #: Story formats by the convention the header follows.
 _FORMATS = {"fanficfare": "fanficfare-txt", "ffn": "ffn-txt"}
@@ -366,15 +369,21 @@ class _Zone:
                 if paragraphs > _LEAD_MAX_PARAGRAPHS:
                     return None
             k += 1
-            if k >= len(self.lines):
+            if k >= len(self.lines) or k - i > 4 * _LEAD_MAX_LINES:
                 return None
         rated = self._opens_rating(self.lines[k].strip())
+        if rated and self.title is None and not self.seen_header:
+            # With nothing above it, the lead must start like a title: a story's first lines
+            # ("She ran.") followed by a sign reading "Warning: ..." are not a header.
+            first = lead[0] if lead else ""
+            if lead and not (_title_candidate(first) or _BOILERPLATE_RE.match(first)):
+                return None
         summary: list[str] = []
         for line in lead:
             field = parse_field_line(line)
             if _BOILERPLATE_RE.match(line) or _BYLINE_RE.match(line) or (field is not None and field[0] == "author"):
                 continue
-            if self.title is None and not self.seen_header and not summary and _title_candidate(line):
+            if self.title is None and not summary and _title_candidate(line):
                 self.title = line.lstrip("#").strip().strip("*_").strip()
             else:
                 summary.append(line)
@@ -508,6 +517,12 @@ def load_front_matter(source: str) -> tuple[dict[str, Any] | None, str]:
     """
     if len(source.encode("utf-8", "replace")) > FRONT_MATTER_MAX_BYTES:
         return None, f"over {FRONT_MATTER_MAX_BYTES // 1024} KB"
+    depth = deepest = 0
+    for m in _BRACKETS.finditer(source):
+        depth = depth + 1 if m.group() in "[{" else max(0, depth - 1)
+        deepest = max(deepest, depth)
+    if deepest > FRONT_MATTER_MAX_DEPTH:
+        return None, f"nested over {FRONT_MATTER_MAX_DEPTH} brackets deep"
     try:
         # A SafeLoader subclass: plain data only, never Python objects.
         data = yaml.load(source, Loader=_NoAliasLoader)
