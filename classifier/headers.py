@@ -196,6 +196,12 @@ _FFN_STATUS_WORDS = {"complete", "completed", "in-progress", "in progress", "inc
 _FFN_KEYS = {"words", "chapters", "reviews", "favs", "follows", "updated", "published", "status", "id"}
 
 
+def is_ffn_line(line: str) -> bool:
+    """Whether ``line`` is an FFN metadata line (``Rated: Fiction T - ...`` or ``Rated: T - English - ...``)."""
+    s = line.strip()
+    return bool(re.match(r"rated\s*:", s, re.I)) and _FFN_RATED_RE.match(s) is not None
+
+
 def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
     """Apply an FFN metadata line such as ``Rated: Fiction T - English - Genre - Chars - Words: N - ...``.
 

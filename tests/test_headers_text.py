@@ -285,6 +285,14 @@ def test_ffn_rated_line_after_title_byline_and_summary(top):
     assert s.body.startswith("The kettle") and "Rated" not in s.body
 
 
+def test_ffn_summary_alone_above_the_rated_line_and_page_boilerplate():
+    s = read_one("Ana and a kettle, on the first snowy day.\n" + FFN_LINE + "\n\n" + STORY)
+    assert s.declared.rating.canonical == "mature" and s.declared.summary == "Ana and a kettle, on the first snowy day."
+    assert s.body.startswith("The kettle")
+    s = read_one("Snow Day\nBy: someone\nFollow/Fav\nAna and a kettle.\n" + FFN_LINE + "\n\n" + STORY)
+    assert (s.title, s.declared.summary, s.declared.rating.canonical) == ("Snow Day", "Ana and a kettle.", "mature")
+
+
 def test_ffn_line_fields_are_fields_not_characters():
     s = read_one(FFN_LINE.replace("Status: Complete", "[Ana K., Bo L.] Cy D.") + " - Complete\n\n" + STORY)
     d = s.declared

@@ -23,6 +23,7 @@ from classifier.headers import (
     MULTILINE_FIELDS,
     HeaderContext,
     apply_field,
+    is_ffn_line,
     label_key,
     parse_field_line,
     scan_note_declarations,
@@ -371,10 +372,12 @@ class _Zone:
             k += 1
             if k >= len(self.lines) or k - i > 4 * _LEAD_MAX_LINES:
                 return None
-        rated = self._opens_rating(self.lines[k].strip())
-        if rated and self.title is None and not self.seen_header:
+        opener = self.lines[k].strip()
+        rated = self._opens_rating(opener)
+        if rated and self.title is None and not self.seen_header and not is_ffn_line(opener):
             # With nothing above it, the lead must start like a title: a story's first lines
-            # ("She ran.") followed by a sign reading "Warning: ..." are not a header.
+            # ("She ran.") followed by a sign reading "Warning: ..." are not a header. FFN's
+            # metadata line is no sentence, so a summary alone above it is still a summary.
             first = lead[0] if lead else ""
             if lead and not (_title_candidate(first) or _BOILERPLATE_RE.match(first)):
                 return None
