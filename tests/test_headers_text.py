@@ -470,3 +470,29 @@ def test_load_front_matter_caps_size_and_refuses_alias_bombs():
     data, why = load_front_matter("tags: " + "[" * 5000 + "]" * 5000)
     assert data is None and why == "nested over 32 brackets deep"
     assert load_front_matter("tags: [[a], {b: [c]}]")[0] == {"tags": [["a"], {"b": ["c"]}]}
+
+
+def test_ao3_afterword_end_notes_are_not_body():
+    s = read_one(
+        "Rating: General Audiences\n\n" + STORY + "\nAfterword\n\nEnd Notes\n\nRated T for language, oops. Thanks!\n"
+    )
+    assert s.body == STORY.strip()
+    assert s.declared.warnings.canonical == ["strong_language"]
+    assert "author's note at end" in s.diagnostics
+
+
+def test_fanficfare_end_file_line_and_ao3_chapter_text_landmarks_are_not_body():
+    s = read_one(
+        "Rating: T\n\nChapter 1\n\nChapter Text\n\n"
+        + STORY
+        + "\nChapter 2\n\nChapter Text\n\nThe snow melted.\n\nEnd file.\n"
+    )
+    assert [c.title for c in s.chapters] == ["Chapter 1", "Chapter 2"]
+    assert "Chapter Text" not in s.body and "End file" not in s.body
+    assert s.body.endswith("The snow melted.")
+    assert s.body[s.chapters[1].start : s.chapters[1].end].strip() == "The snow melted."
+
+
+def test_a_story_that_mentions_notes_keeps_its_ending():
+    text = "Rating: T\n\n" + STORY + "\nShe read the notes twice.\n\nThen she slept.\n"
+    assert read_one(text).body.endswith("Then she slept.")

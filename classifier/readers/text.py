@@ -30,7 +30,7 @@ from classifier.headers import (
     unknown_field,
 )
 from classifier.labels import Taxonomy
-from classifier.readers.chapters import lift_headings
+from classifier.readers.chapters import is_chapter_heading, lift_headings
 from classifier.story import Declared, Story
 
 _AN_RE = re.compile(
@@ -39,6 +39,10 @@ _AN_RE = re.compile(
 )
 _END_NOTES_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:end ?notes?|a/n|author'?s'? ?notes?|authors? notes?|a\.n\.)\b", re.I
+)
+#: A label alone on its line that opens the notes after a story (AO3's afterword, as text).
+_END_LABEL_RE = re.compile(
+    r"^" + LINE_DECOR + r"(?:afterword|end notes|chapter end notes|author'?s'? notes?|a/n|notes)[*_ ]*:?[*_ ]*$", re.I
 )
 _BYLINE_RE = re.compile(r"^\s*(?:by|written by|author:)\s+\S", re.I)
 #: `` | `` and the like between inline fields. A match starts only where a whitespace run starts
@@ -365,6 +369,8 @@ class _Zone:
                 chars += len(line)
                 if len(lead) > _LEAD_MAX_LINES or chars > _LEAD_MAX_CHARS or is_separator(line):
                     return None
+                if is_chapter_heading(line):
+                    return None  # the story (its first chapter) starts here
             elif k + 1 < len(self.lines) and self.lines[k + 1].strip():
                 paragraphs += 1
                 if paragraphs > _LEAD_MAX_PARAGRAPHS:
@@ -469,8 +475,21 @@ class _Zone:
     def read_end_notes(self, declared: Declared) -> int:
         """Scan up to three trailing author's-note paragraphs into ``declared``; the line where they start."""
         end = len(self.lines)
+        paras = _paragraphs(self.lines, self.body_start, len(self.lines))
+        if paras and " ".join(self.lines[paras[-1][0] : paras[-1][1]]).strip().lower() == "end file.":
+            # FanFicFare's text files end with this line.
+            end = paras.pop()[0]
+        # AO3 downloads as text: "Afterword" / "End Notes" alone, the notes in the paragraphs after.
+        labels = [k for k in range(max(0, len(paras) - 4), len(paras)) if _END_LABEL_RE.match(self._para(paras[k]))]
+        if labels and len(paras) - labels[0] <= 4 and labels[0] > 0:
+            notes = " ".join(self._para(p) for p in paras[labels[0] :])
+            self.ctx.where = "end notes"
+            scan_note_declarations(notes, declared, self.taxonomy, self.ctx)
+            self.diags.append("author's note at end")
+            end = paras[labels[0]][0]
+            paras = paras[: labels[0]]
         trailing = 0
-        for start, stop in reversed(_paragraphs(self.lines, self.body_start, len(self.lines))):
+        for start, stop in reversed(paras):
             if trailing >= 3:
                 break
             para = " ".join(ln.strip() for ln in self.lines[start:stop])
@@ -485,6 +504,9 @@ class _Zone:
             else:
                 break
         return end
+
+    def _para(self, span: tuple[int, int]) -> str:
+        return " ".join(ln.strip() for ln in self.lines[span[0] : span[1]])
 
 
 class _NoAliasLoader(yaml.SafeLoader):
