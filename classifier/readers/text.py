@@ -362,6 +362,8 @@ class _Zone:
         lead: list[str] = []
         while True:
             line = self.lines[k].strip()
+            if len(line) > _LEAD_MAX_CHARS:
+                return None  # no lead line or opener is this long: not parsed at all
             if line:
                 if self._opens_header(line):
                     break
@@ -403,16 +405,14 @@ class _Zone:
 
     def _opens_header(self, line: str) -> bool:
         """A line that starts (or goes on with) a header: a rating or warnings line, a preface label."""
-        if self._opens_rating(line):
-            return True
         if _SECTION_RE.match(line):
             return True
         fl = parse_field_line(line)
-        return fl is not None and fl[0] == "summary" and self.seen_header
+        return self._opens_rating(line, fl) or (fl is not None and fl[0] == "summary" and self.seen_header)
 
-    def _opens_rating(self, line: str) -> bool:
-        """A rating or warnings line while the header has declared neither."""
-        fl = parse_field_line(line)
+    def _opens_rating(self, line: str, fl: tuple[str, str, str] | None = None) -> bool:
+        """A rating or warnings line while the header has declared neither (``fl``: the line parsed, if it was)."""
+        fl = fl or parse_field_line(line)
         if fl is None:
             return False
         if fl[0] == "rating":
