@@ -132,8 +132,9 @@ _FFN_GENRES = {
     "western",
 }
 
-#: Decoration allowed before a header label (quote marks, bullets, emphasis), as a regex.
-LINE_DECOR = r"[\s>*_#~\-+\u2022]*"
+#: Decoration allowed before a header label (quote marks, bullets, emphasis, emoji such as
+#: ``🔞 Rating: E`` or ``⚠️ Warnings:``), as a regex.
+LINE_DECOR = r"[\s>*_#~\-+\u2022\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]*"
 _FIELD_RE = re.compile(
     r"^"
     + LINE_DECOR
