@@ -228,6 +228,7 @@ def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
     if not m:
         return False
     declared.rating = taxonomy.parse_rating(m.group("rating") or m.group("bare"), scale_hint="ffn")
+    declared.raw["ffn rating"] = m.group("rating") or m.group("bare")
     parts = [p.strip() for p in re.split(r"\s+-\s+", m.group("rest").strip(" -")) if p.strip()]
     position = 0
     for part in parts:

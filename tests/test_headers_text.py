@@ -497,3 +497,15 @@ def test_fanficfare_end_file_line_and_ao3_chapter_text_landmarks_are_not_body():
 def test_a_story_that_mentions_notes_keeps_its_ending():
     text = "Rating: T\n\n" + STORY + "\nShe read the notes twice.\n\nThen she slept.\n"
     assert read_one(text).body.endswith("Then she slept.")
+
+
+def test_ffn_line_wrapped_onto_the_next_line():
+    text = (
+        "Snow Day\nBy: someone\nAna and a kettle.\nRated: Fiction M - English - Romance - Ana K.,\n"
+        "Bo L. - Chapters: 3 - Words: 5,210 - Published: 1/2/2015 - Complete\n\n" + STORY
+    )
+    s = read_one(text)
+    assert s.format == "ffn-txt"
+    assert s.declared.tags["characters"] == ["Ana K.", "Bo L."]
+    assert (s.declared.words, s.declared.raw["ffn status"]) == (5210, "Complete")
+    assert s.body == STORY.strip()

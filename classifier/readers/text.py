@@ -40,6 +40,10 @@ _AN_RE = re.compile(
 _END_NOTES_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:end ?notes?|a/n|author'?s'? ?notes?|authors? notes?|a\.n\.)\b", re.I
 )
+#: The rest of an FFN metadata line wrapped onto the next line.
+_FFN_CONTINUED_RE = re.compile(
+    r"(?:^|\s-\s)(?:words|chapters|reviews|favs|follows|updated|published|status|id):\s", re.I
+)
 #: A label alone on its line that opens the notes after a story (AO3's afterword, as text).
 _END_LABEL_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:afterword|end notes|chapter end notes|author'?s'? notes?|a/n|notes)[*_ ]*:?[*_ ]*$", re.I
@@ -611,6 +615,17 @@ def _inline_fields(line: str) -> tuple[str | None, list[tuple[str, str, str]]] |
 
 def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str, int]:
     """Append the continuation lines of a multi-line field; return the value and the next line."""
+    if key == "rating" and is_ffn_line("Rated: " + value):
+        # A wrapped FFN line: "... - Romance - Tomas," / "Irene W. - Chapters: 3 - Words: 900 - ...".
+        for _ in range(3):
+            if j >= len(lines) or not lines[j].strip():
+                break
+            nxt = lines[j].strip()
+            if not (value.rstrip().endswith(("-", ",")) or _FFN_CONTINUED_RE.search(nxt)):
+                break
+            value = value.rstrip() + " " + nxt
+            j += 1
+        return value, j
     if key not in MULTILINE_FIELDS:
         return value, j
     while j < len(lines) and lines[j].strip() and not parse_field_line(lines[j]) and not is_separator(lines[j]):
