@@ -509,3 +509,8 @@ def test_ffn_line_wrapped_onto_the_next_line():
     assert s.declared.tags["characters"] == ["Ana K.", "Bo L."]
     assert (s.declared.words, s.declared.raw["ffn status"]) == (5210, "Complete")
     assert s.body == STORY.strip()
+
+
+def test_a_first_line_notes_does_not_take_the_story_paragraph_after_it():
+    s = read_one("Notes\n\n" + STORY)
+    assert s.body == STORY.strip() and s.declared.summary is None

@@ -327,8 +327,8 @@ class _Zone:
         paragraph after it; ``Work Text:`` / ``Chapter Text`` is the last line before the story.
         """
         m = _SECTION_RE.match(s)
-        if m is None:
-            return None
+        if m is None or not (self.seen_header or self.title is not None):
+            return None  # a first line "Notes" is a story's title or first word, not a label
         label = m.group("label").lower()
         if label in ("work text", "chapter text"):
             self.seen_header = True
@@ -384,6 +384,8 @@ class _Zone:
             k += 1
             if k >= len(self.lines) or k - i > 4 * _LEAD_MAX_LINES:
                 return None
+        if not lead:
+            return None  # the opener is this very line, which no reader took
         opener = self.lines[k].strip()
         rated = self._opens_rating(opener)
         if rated and self.title is None and not self.seen_header and not is_ffn_line(opener):
