@@ -36,6 +36,7 @@ def test_basic_header_block():
         "- Rating: T\n- Content warning: swearing\n",
         "Ratings: T\nTrigger Warnings: swearing\n",
         "Rating: T\n\nWarnings: swearing\n",
+        "Sum: Tea.\nRating: T\nWarnings/Triggers: swearing\n",
         "\U0001f51e Rating: T\n\u26a0\ufe0f Warnings: swearing\n",
     ],
 )
