@@ -197,12 +197,21 @@ _FFN_RATED_RE = re.compile(
 )
 _FFN_STATUS_WORDS = {"complete", "completed", "in-progress", "in progress", "incomplete", "wip", "abandoned"}
 _FFN_KEYS = {"words", "chapters", "reviews", "favs", "follows", "updated", "published", "status", "id"}
+# Without "Fiction", FFN's own fields must follow: "Rating: M - violence, language" is a rating and its reason.
+_FFN_KEY_RE = re.compile(r"\s-\s(?:" + "|".join(sorted(_FFN_KEYS)) + r")\s*:", re.I)
+
+
+def _ffn_match(value: str) -> re.Match[str] | None:
+    m = _FFN_RATED_RE.match(value)
+    if m and m.group("bare") and not _FFN_KEY_RE.search(m.group("rest")):
+        return None
+    return m
 
 
 def is_ffn_line(line: str) -> bool:
     """Whether ``line`` is an FFN metadata line (``Rated: Fiction T - ...`` or ``Rated: T - English - ...``)."""
     s = line.strip()
-    return bool(re.match(r"rated\s*:", s, re.I)) and _FFN_RATED_RE.match(s) is not None
+    return bool(re.match(r"rated\s*:", s, re.I)) and _ffn_match(s) is not None
 
 
 def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
@@ -226,7 +235,7 @@ def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
     fields; reviews, favs, follows, dates, status (``Status: Complete`` or a bare
     ``Complete``) and the id are kept in ``declared.raw`` as ``ffn <key>``.
     """
-    m = _FFN_RATED_RE.match(value)
+    m = _ffn_match(value)
     if not m:
         return False
     declared.rating = taxonomy.parse_rating(m.group("rating") or m.group("bare"), scale_hint="ffn")

@@ -321,6 +321,14 @@ def test_ffn_story_list_line_without_fiction_and_characters_after_the_dates():
     assert d.raw["ffn status"] == "Complete" and d.words == 900
 
 
+@pytest.mark.parametrize("line", ["Rating: M - violence, language", "Rated: M - violence - language"])
+def test_a_rating_with_a_dash_and_reasons_is_not_an_ffn_line(line):
+    s = read_one(line + "\n\n" + STORY)
+    assert s.format == "txt" and s.declared.language is None
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.warnings.canonical == ["violence", "strong_language"]
+
+
 def test_status_in_progress_is_not_a_character():
     s = read_one("Rated: Fiction T - English - Humor - Words: 100 - Status: In-Progress - id: 5\n\n" + STORY)
     assert s.declared.tags["characters"] == [] and s.declared.raw["ffn status"] == "In-Progress"
