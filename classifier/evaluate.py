@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from classifier.datasets import frame_to_arrays, load_training_frame
+from classifier.extras import load_extra
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import protocol_report
 from classifier.modeling.scorer import median_level
@@ -117,9 +118,9 @@ def evaluate_model(
     }
     out = Path(report_dir)
     out.mkdir(parents=True, exist_ok=True)
+    result["plots"] = _plots(out, Y[:, 0], levels, Yw, warns, ids)
     with atomic_writer(out / "metrics.json") as fh:
         fh.write(json.dumps(result, indent=2, default=float) + "\n")
-    _plots(out, Y[:, 0], levels, Yw, warns, ids)
     with atomic_writer(out / "summary.md") as fh:
         fh.write(render_summary(result))
     return result
@@ -193,13 +194,35 @@ def render_summary(result: dict[str, Any]) -> str:
             "| --- |" + " ---: |" * 4,
         ]
         lines += [f"| {RATING_LEVELS[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf)]
-    lines += ["", "Plots: confusion_matrix.png, reliability.png, precision_recall.png", ""]
+    plots = result.get("plots") or {"written": list(PLOT_FILES)}
+    if plots.get("skipped"):
+        lines += ["", f"Plots skipped: {plots['skipped']}.", ""]
+    else:
+        lines += ["", "Plots: " + ", ".join(plots["written"]), ""]
     return "\n".join(lines)
 
 
-def _plots(out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, ids: list[str]) -> None:
-    import matplotlib
+#: The PNGs ``evaluate`` draws (with the 'plots' extra).
+PLOT_FILES = ("confusion_matrix.png", "reliability.png", "precision_recall.png")
 
+
+def _plots(
+    out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, ids: list[str]
+) -> dict[str, Any]:
+    """Draw the PNGs; without matplotlib, ``{"skipped": reason}`` (the figures are in metrics.json anyway)."""
+    matplotlib = load_extra("plots")
+    if matplotlib is None:
+        # PNGs from an earlier run would pass for this run's figures.
+        for name in PLOT_FILES:
+            (out / name).unlink(missing_ok=True)
+        return {"skipped": "matplotlib is not installed; the 'plots' extra draws them: pip install 'ficrate[plots]'"}
+    _draw(matplotlib, out, y_rating, levels, Y, P, ids)
+    return {"written": list(PLOT_FILES)}
+
+
+def _draw(
+    matplotlib: Any, out: Path, y_rating: np.ndarray, levels: np.ndarray, Y: np.ndarray, P: np.ndarray, ids: list[str]
+) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve

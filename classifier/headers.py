@@ -35,6 +35,8 @@ for _key, _labels in {
         "content notes",
         "content note",
         "warnings/notes",
+        "warnings/triggers",
+        "triggers/warnings",
     ],
     "relationships": ["pairing", "pairings", "relationship", "relationships", "ship", "ships", "couple", "couples"],
     "characters": ["character", "characters"],
@@ -42,7 +44,7 @@ for _key, _labels in {
     "category": ["category", "categories"],
     "genres": ["genre", "genres"],
     "freeform": ["additional tags", "additional tag", "tags", "tag", "freeform tags", "freeform"],
-    "summary": ["summary", "blurb", "description"],
+    "summary": ["summary", "sum", "blurb", "description"],
     "disclaimer": ["disclaimer", "disclaimers"],
     "title": ["title", "story title", "fic title"],
     "author": ["author", "authors", "writer", "by", "pseud"],
@@ -132,8 +134,9 @@ _FFN_GENRES = {
     "western",
 }
 
-#: Decoration allowed before a header label (quote marks, bullets, emphasis), as a regex.
-LINE_DECOR = r"[\s>*_#~\-+\u2022]*"
+#: Decoration allowed before a header label (quote marks, bullets, emphasis, emoji such as
+#: ``🔞 Rating: E`` or ``⚠️ Warnings:``), as a regex.
+LINE_DECOR = r"[\s>*_#~\-+\u2022\u2600-\u27bf\u2b00-\u2bff\ufe0f\u200d\U0001f000-\U0001faff]*"
 _FIELD_RE = re.compile(
     r"^"
     + LINE_DECOR
@@ -186,20 +189,62 @@ def unknown_field(line: str) -> re.Match[str] | None:
     return m if ok else None
 
 
-_FFN_RATED_RE = re.compile(r"^\s*(?:rated\s*:\s*)?fiction\s+(?P<rating>K\+|K|T|MA|M)\b(?P<rest>.*)$", re.I)
+# FFN's story page says ``Rated: Fiction T - ...``; its story lists and several downloaders drop
+# "Fiction" (``Rated: T - English - ...``), which is only taken as FFN when " - " fields follow.
+_FFN_RATED_RE = re.compile(
+    r"^\s*(?:rated\s*:\s*)?(?:fiction\s+(?P<rating>K\+|K|T|MA|M)\b|(?P<bare>K\+|K|T|MA|M)(?=\s+-\s+\S))(?P<rest>.*)$",
+    re.I,
+)
+_FFN_STATUS_WORDS = {"complete", "completed", "in-progress", "in progress", "incomplete", "wip", "abandoned"}
+_FFN_KEYS = {"words", "chapters", "reviews", "favs", "follows", "updated", "published", "status", "id"}
+# Without "Fiction", FFN's own fields must follow: "Rating: M - violence, language" is a rating and its reason.
+_FFN_KEY_RE = re.compile(r"\s-\s(?:" + "|".join(sorted(_FFN_KEYS)) + r")\s*:", re.I)
+
+
+def _ffn_match(value: str) -> re.Match[str] | None:
+    m = _FFN_RATED_RE.match(value)
+    if m and m.group("bare") and not _FFN_KEY_RE.search(m.group("rest")):
+        return None
+    return m
+
+
+def is_ffn_line(line: str) -> bool:
+    """Whether ``line`` is an FFN metadata line (``Rated: Fiction T - ...`` or ``Rated: T - English - ...``)."""
+    s = line.strip()
+    return bool(re.match(r"rated\s*:", s, re.I)) and _ffn_match(s) is not None
 
 
 def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
-    """Apply an FFN ``Rated: Fiction T - English - Genre - Chars - Words: N - ...`` line."""
-    m = _FFN_RATED_RE.match(value)
+    """Apply an FFN metadata line such as ``Rated: Fiction T - English - Genre - Chars - Words: N - ...``.
+
+    Parameters
+    ----------
+    value
+        The line, with or without its ``Rated:`` label.
+    declared, taxonomy
+        Where the fields go and how the rating is read.
+
+    Returns
+    -------
+    bool
+        False when ``value`` is not an FFN metadata line (nothing is applied then).
+
+    Notes
+    -----
+    Rating, language, genres, characters and ``[pairings]``, chapters and words go to their
+    fields; reviews, favs, follows, dates, status (``Status: Complete`` or a bare
+    ``Complete``) and the id are kept in ``declared.raw`` as ``ffn <key>``.
+    """
+    m = _ffn_match(value)
     if not m:
         return False
-    declared.rating = taxonomy.parse_rating(m.group("rating"), scale_hint="ffn")
+    declared.rating = taxonomy.parse_rating(m.group("rating") or m.group("bare"), scale_hint="ffn")
+    declared.raw["ffn rating"] = m.group("rating") or m.group("bare")
     parts = [p.strip() for p in re.split(r"\s+-\s+", m.group("rest").strip(" -")) if p.strip()]
     position = 0
     for part in parts:
         kv = re.match(r"^(?P<k>[A-Za-z ]+):\s*(?P<v>.*)$", part)
-        if kv:
+        if kv and kv.group("k").strip().lower() in _FFN_KEYS:
             k = kv.group("k").strip().lower()
             v = kv.group("v").strip()
             if k == "words":
@@ -208,14 +253,21 @@ def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
                 declared.chapters = v
             declared.raw[f"ffn {k}"] = v
             continue
+        if part.lower() in _FFN_STATUS_WORDS:
+            declared.raw["ffn status"] = part
+            continue
         position += 1
-        if position == 1 and not any(g in part.lower() for g in _FFN_GENRES):
+        genres = _split_genres(part)
+        if genres and all(g.lower() in _FFN_GENRES for g in genres):
+            declared.add_tags("genres", genres)
+        elif position == 1 and not kv:
             declared.language = part
-        elif all(g.lower() in _FFN_GENRES for g in _split_genres(part)):
-            declared.add_tags("genres", _split_genres(part))
+        elif kv:
+            # A field FFN does not use ("Crossover: ..."): kept, never read as a character.
+            declared.raw[f"ffn {kv.group('k').strip().lower()}"] = kv.group("v").strip()
         else:
             chars = re.sub(r"[\[\]]", ",", part)
-            declared.add_tags("characters", [c for c in re.split(r"\s*,\s*", chars) if c])
+            declared.add_tags("characters", [c for c in re.split(r"\s*,\s*", chars) if c.strip()])
             for pair in re.findall(r"\[([^\]]+)\]", part):
                 declared.add_tags("relationships", ["/".join(x.strip() for x in pair.split(","))])
     return True
@@ -287,7 +339,7 @@ def apply_field(
         if declared.rating is None or declared.rating.canonical is None:
             declared.rating = best
         if best.reason:
-            _add_warning_terms(declared, split_terms(best.reason), taxonomy)
+            _add_reason_terms(declared, best.reason, taxonomy)
         return None
     if key == "warnings":
         _add_warning_terms(declared, values or split_terms(text), taxonomy)
@@ -340,6 +392,17 @@ def _add_warning_terms(declared: Declared, terms: list[str], taxonomy: Taxonomy)
     declared.warnings = taxonomy.parse_warnings(all_terms)
 
 
+def _add_reason_terms(declared: Declared, reason: str, taxonomy: Taxonomy) -> None:
+    # "Rated M for violence" declares violence; "Rated E for reasons" declares no warning at all,
+    # so only reasons that name a warning count (the rest stays in raw).
+    terms = split_terms(reason)
+    named = [t for t in terms if taxonomy.map_term(t)]
+    if named:
+        _add_warning_terms(declared, named, taxonomy)
+    if len(named) < len(terms):
+        declared.raw["rating reason"] = reason
+
+
 def scan_note_declarations(text: str, declared: Declared, taxonomy: Taxonomy, ctx: HeaderContext) -> list[str]:
     """Find ``Rated X`` / ``Warning: ...`` declarations inside an author's note; return what was found."""
     found: list[str] = []
@@ -349,7 +412,7 @@ def scan_note_declarations(text: str, declared: Declared, taxonomy: Taxonomy, ct
             if declared.rating is None or declared.rating.canonical is None:
                 declared.rating = rating
             if rating.reason:
-                _add_warning_terms(declared, split_terms(rating.reason), taxonomy)
+                _add_reason_terms(declared, rating.reason, taxonomy)
             found.append(f"rating in {ctx.where}")
     for m in _EMBED_WARN_RE.finditer(text):
         terms = split_terms(m.group("value"))

@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any, cast
 
+from classifier.extras import load_extra, missing_extra_message
 from classifier.labels import Taxonomy
 from classifier.readers.errors import ReadError
 
@@ -285,6 +286,8 @@ def open_output(
             raise OutputError("--format parquet needs --output FILE")
         yield sys.stdout
         return
+    if binary:
+        require_parquet()
     try:
         if stream:
             output.parent.mkdir(parents=True, exist_ok=True)
@@ -303,6 +306,12 @@ def open_output(
                 yield fh
     except OSError as exc:
         raise OutputError(f"{output}: cannot write ({exc.strerror or exc})") from None
+
+
+def require_parquet() -> None:
+    """Raise :class:`OutputError` (one line naming the extra) when pyarrow is not installed."""
+    if load_extra("parquet") is None:
+        raise OutputError(missing_extra_message("Parquet", "parquet"))
 
 
 class EmptiedOnFirstWrite:

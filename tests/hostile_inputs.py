@@ -92,6 +92,22 @@ def angle_soup(n: int) -> bytes:
     return ("<p>" + "<" * n + BODY).encode()
 
 
+def yaml_block_list(n: int) -> bytes:
+    return ("---\nrating: T\nwarnings:\n" + "  - violence\n" * n + "---\n\n" + BODY).encode()
+
+
+def yaml_alias_bomb(n: int) -> bytes:
+    # Billion laughs: each level lists the one before nine times (9**n strings once expanded).
+    levels = "".join(f"l{k}: &l{k} [{', '.join([f'*l{k - 1}'] * 9)}]\n" for k in range(1, n + 1))
+    return (
+        "---\nrating: T\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + levels + "---\n\n" + BODY
+    ).encode()
+
+
+def yaml_deep_nesting(n: int) -> bytes:
+    return ("---\nrating: T\ntags: " + "[" * n + "]" * n + "\n---\n\n" + BODY).encode()
+
+
 #: name -> (generator, default size). Sizes are those of issue 13 where it gives one.
 CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "40k-stars": (stars, 40_000),
@@ -106,6 +122,9 @@ CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "1500-unclosed-font": (unclosed_fonts, 1_500),
     "mixed-utf8-cp1252": (mixed_encoding, 2_000),
     "100k-angle-brackets": (angle_soup, 100_000),
+    "20k-yaml-block-list": (yaml_block_list, 20_000),
+    "yaml-alias-bomb-30": (yaml_alias_bomb, 30),
+    "20k-yaml-nesting": (yaml_deep_nesting, 20_000),
 }
 
 #: File name (and so reader) of each case.

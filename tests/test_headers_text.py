@@ -36,6 +36,8 @@ def test_basic_header_block():
         "- Rating: T\n- Content warning: swearing\n",
         "Ratings: T\nTrigger Warnings: swearing\n",
         "Rating: T\n\nWarnings: swearing\n",
+        "Sum: Tea.\nRating: T\nWarnings/Triggers: swearing\n",
+        "\U0001f51e Rating: T\n\u26a0\ufe0f Warnings: swearing\n",
     ],
 )
 def test_layout_variations(header):
@@ -256,3 +258,268 @@ def test_more_layouts(header):
     assert s.declared.rating.canonical == "teen", header
     assert s.declared.warnings.canonical == ["strong_language"], header
     assert s.body.startswith("The kettle"), header
+
+
+FFN_LINE = (
+    "Rated: Fiction M - English - Romance/Drama - Chapters: 3 - Words: 5,210 - Reviews: 12 - Favs: 30 - "
+    "Follows: 41 - Updated: 3/4/2015 - Published: 1/2/2015 - Status: Complete - id: 11223344"
+)
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        "Snow Day\nBy: someone\nAna and a kettle, on the first snowy day of the year.\n",
+        "Snow Day\n\nBy: someone\n\nAna and a kettle, on the first snowy day of the year.\n\n",
+        "Snow Day\nby someone\n\nAna and a kettle, on the first snowy day of the year.\nA oneshot.\n\n",
+        "Snow Day\nAuthor: someone\nAna and a kettle, on the first snowy day of the year.\n",
+        "Snow Day by someone\n\nAna and a kettle, on the first snowy day of the year.\n\n",
+    ],
+    ids=["ffn-page", "blank-lines", "lower-by-two-line-summary", "author-label", "title-by-on-one-line"],
+)
+def test_ffn_rated_line_after_title_byline_and_summary(top):
+    s = read_one(top + FFN_LINE + "\n\n" + STORY)
+    assert s.format == "ffn-txt"
+    assert s.title == "Snow Day"
+    assert s.declared.rating.to_dict() == {"raw": "M", "scale": "ffn", "canonical": "mature"}
+    assert s.declared.summary.startswith("Ana and a kettle")
+    assert s.declared.words == 5210
+    assert s.body.startswith("The kettle") and "Rated" not in s.body
+
+
+def test_ffn_summary_alone_above_the_rated_line_and_page_boilerplate():
+    s = read_one("Ana and a kettle, on the first snowy day.\n" + FFN_LINE + "\n\n" + STORY)
+    assert s.declared.rating.canonical == "mature" and s.declared.summary == "Ana and a kettle, on the first snowy day."
+    assert s.body.startswith("The kettle")
+    s = read_one("Snow Day\nBy: someone\nFollow/Fav\nAna and a kettle.\n" + FFN_LINE + "\n\n" + STORY)
+    assert (s.title, s.declared.summary, s.declared.rating.canonical) == ("Snow Day", "Ana and a kettle.", "mature")
+
+
+def test_ffn_line_fields_are_fields_not_characters():
+    s = read_one(FFN_LINE.replace("Status: Complete", "[Ana K., Bo L.] Cy D.") + " - Complete\n\n" + STORY)
+    d = s.declared
+    assert d.language == "English"
+    assert d.tags["genres"] == ["Romance", "Drama"]
+    assert d.tags["characters"] == ["Ana K.", "Bo L.", "Cy D."]
+    assert d.tags["relationships"] == ["Ana K./Bo L."]
+    assert (d.chapters, d.words) == ("3", 5210)
+    assert d.raw["ffn status"] == "Complete"
+    assert (d.raw["ffn published"], d.raw["ffn updated"], d.raw["ffn id"]) == ("1/2/2015", "3/4/2015", "11223344")
+    assert d.raw["ffn reviews"] == "12" and d.raw["ffn favs"] == "30" and d.raw["ffn follows"] == "41"
+    assert d.warnings.status == "absent"
+
+
+def test_ffn_story_list_line_without_fiction_and_characters_after_the_dates():
+    line = (
+        "Rated: K+ - English - Friendship - Chapters: 1 - Words: 900 - Published: 5/1/2010 - Ana K., Bo L. - Complete"
+    )
+    s = read_one(line + "\n\n" + STORY)
+    d = s.declared
+    assert d.rating.to_dict() == {"raw": "K+", "scale": "ffn", "canonical": "general"}
+    assert d.rating.reason is None and d.warnings.status == "absent"
+    assert d.tags["characters"] == ["Ana K.", "Bo L."]
+    assert d.raw["ffn status"] == "Complete" and d.words == 900
+
+
+@pytest.mark.parametrize("line", ["Rating: M - violence, language", "Rated: M - violence - language"])
+def test_a_rating_with_a_dash_and_reasons_is_not_an_ffn_line(line):
+    s = read_one(line + "\n\n" + STORY)
+    assert s.format == "txt" and s.declared.language is None
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.warnings.canonical == ["violence", "strong_language"]
+
+
+def test_status_in_progress_is_not_a_character():
+    s = read_one("Rated: Fiction T - English - Humor - Words: 100 - Status: In-Progress - id: 5\n\n" + STORY)
+    assert s.declared.tags["characters"] == [] and s.declared.raw["ffn status"] == "In-Progress"
+
+
+@pytest.mark.parametrize(
+    "top, rating, warnings",
+    [
+        ("A/N: This took forever, thanks to everyone who cheered me on.\nRated E for reasons.\n", "explicit", []),
+        ("A/N: Thanks to my beta!\n\nRated E for reasons.\n", "explicit", []),
+        ("A/N: First dark one, be gentle.\nRated M for violence\n", "mature", ["violence"]),
+        ("AN: Sorry for the wait.\nRating: T\n", "teen", []),
+        ("Author's Note: Written for the exchange.\nRated T for language.\n", "teen", ["strong_language"]),
+    ],
+)
+def test_prose_rating_line_after_an_authors_note(top, rating, warnings):
+    s = read_one(top + "\n" + STORY)
+    assert s.declared.rating.canonical == rating
+    assert s.declared.warnings.canonical == warnings
+    assert s.declared.warnings.status == ("declared" if warnings else "absent")
+    assert s.body.startswith("The kettle")
+
+
+def test_a_rating_reason_that_names_no_warning_is_kept_raw():
+    s = read_one("Rated E for reasons.\n\n" + STORY)
+    assert s.declared.rating.to_dict() == {"raw": "E", "scale": "ao3", "canonical": "explicit"}
+    assert s.declared.warnings.status == "absent"
+    assert s.declared.raw["rating reason"] == "reasons"
+
+
+def test_prose_that_reaches_a_warning_sign_is_not_a_header():
+    text = "Run.\n\nShe ran.\n\nWarning: the sign said. Bridge out.\n\n" + STORY
+    s = read_one(text)
+    assert s.declared.warnings.status == "absent" and s.declared.summary is None
+    assert s.body.startswith("Run.")
+
+
+def test_ao3_page_text_with_values_under_their_labels():
+    text = (
+        "Rating:\n    Mature\nArchive Warning:\n    Graphic Depictions Of Violence, Major Character Death\n"
+        "Fandom:\n    Original Work\nAdditional Tags:\n    Snow, Tea\nStats:\n\n    Published: 2020-01-01 Words: 60\n\n"
+        "Snow Day\n\nby someone\n\nSummary:\n\n    Ana and a kettle.\n\nNotes:\n\n    Rated M for violence later on.\n\n"
+        "Work Text:\n\n" + STORY
+    )
+    s = read_one(text)
+    d = s.declared
+    assert d.rating.canonical == "mature"
+    assert d.warnings.canonical == ["violence", "major_character_death"]
+    assert d.tags["fandoms"] == ["Original Work"] and d.tags["freeform"] == ["Snow", "Tea"]
+    assert d.summary == "Ana and a kettle."
+    assert s.body.startswith("The kettle")
+
+
+def test_ao3_download_text_with_bare_section_labels():
+    text = (
+        "Rating: Teen And Up Audiences\nArchive Warning: No Archive Warnings Apply\n\n"
+        "Snow Day\n\nby someone\n\nSummary\n\nAna and a kettle.\n\nNotes\n\nFor my sister.\n\n" + STORY
+    )
+    s = read_one(text)
+    assert s.declared.rating.canonical == "teen" and s.declared.warnings.status == "none"
+    assert s.title == "Snow Day" and s.declared.summary == "Ana and a kettle."
+    assert s.body.startswith("The kettle")
+
+
+def test_tumblr_title_then_inline_fields():
+    s = read_one("Snow Day | Pairing: Ana x Bo | Rating: E | Warnings: none\n\n" + STORY)
+    assert s.title == "Snow Day"
+    assert s.declared.rating.canonical == "explicit" and s.declared.warnings.status == "none"
+    assert s.declared.tags["relationships"] == ["Ana x Bo"]
+
+
+def _md(front: str) -> str:
+    return "---\n" + front + "---\n\n" + STORY
+
+
+def test_front_matter_block_and_flow_lists_are_lists():
+    s = read_one(
+        _md(
+            "title: Snowfall\nrating: Mature\nwarnings:\n  - Graphic Depictions Of Violence\n  - Major Character Death\n"
+            "tags: [hurt/comfort, angst]\nfandoms:\n- Original Work\n"
+        ),
+        "snow.md",
+    )
+    d = s.declared
+    assert s.title == "Snowfall"
+    assert d.rating.canonical == "mature"
+    assert d.warnings.raw == ["Graphic Depictions Of Violence", "Major Character Death"]
+    assert d.warnings.canonical == ["violence", "major_character_death"]
+    assert d.tags["freeform"] == ["hurt/comfort", "angst"]
+    assert d.tags["fandoms"] == ["Original Work"]
+    assert s.body == STORY.strip()
+
+
+def test_front_matter_comma_inside_a_flow_item_and_quoted_values():
+    s = read_one(_md("title: 'It''s Snowing'\nrating: \"Teen And Up Audiences\"\ntags: [\"snow, lots of it\", tea]\n"))
+    assert s.title == "It's Snowing"
+    assert s.declared.rating.canonical == "teen"
+    assert s.declared.tags["freeform"] == ["snow, lots of it", "tea"]
+
+
+def test_front_matter_yes_and_no_stay_words():
+    s = read_one(_md("rating: T\nwarnings: none\ncomplete: yes\n"))
+    assert s.declared.warnings.status == "none"
+    assert s.declared.rating.canonical == "teen"
+
+
+def test_front_matter_nested_mapping_is_read():
+    s = read_one(_md("meta:\n  rating: Explicit\n  warnings: [Underage]\n"))
+    assert s.declared.rating.canonical == "explicit" and s.declared.warnings.canonical == ["underage"]
+
+
+@pytest.mark.parametrize(
+    "front, reason",
+    [
+        ("rating: Mature\nwarnings: [Graphic Depictions Of Violence\n", "not valid YAML"),
+        ("rating: Mature\n\tbad: tab\n", "not valid YAML"),
+        ("base: &b [violence]\nrating: Mature\nwarnings: *b\n", "aliases are not allowed"),
+        ("- rating: Mature\n", "not a YAML mapping"),
+    ],
+    ids=["unclosed-flow", "tab", "alias", "list"],
+)
+def test_front_matter_that_yaml_refuses_is_read_line_by_line(front, reason):
+    s = read_one(_md(front))
+    assert s.declared.rating.canonical == "mature"
+    (diag,) = [d for d in s.diagnostics if d.startswith("front matter read line by line")]
+    assert reason in diag and "\n" not in diag
+    assert s.body == STORY.strip()
+
+
+def test_front_matter_over_the_cap_is_not_given_to_yaml():
+    filler = "".join(f"note{k}: {'x' * 200}\n" for k in range(350))  # 70 KB in 350 lines
+    s = read_one(_md("rating: Mature\n" + filler))
+    assert s.declared.rating.canonical == "mature"
+    assert "front matter read line by line: over 64 KB" in s.diagnostics
+    assert s.body == STORY.strip()
+
+
+def test_load_front_matter_caps_size_and_refuses_alias_bombs():
+    from classifier.readers.text import FRONT_MATTER_MAX_BYTES, load_front_matter
+
+    assert load_front_matter("rating: T\nwarnings: [a, b]\n") == ({"rating": "T", "warnings": ["a", "b"]}, "")
+    data, why = load_front_matter("x: " + "y" * FRONT_MATTER_MAX_BYTES)
+    assert data is None and why == "over 64 KB"
+    laughs = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"{chr(98 + k)}: &{chr(98 + k)} [{', '.join(['*' + chr(97 + k)] * 9)}]\n" for k in range(8)
+    )
+    data, why = load_front_matter(laughs)
+    assert data is None and "aliases are not allowed" in why
+    data, why = load_front_matter("tags: " + "[" * 5000 + "]" * 5000)
+    assert data is None and why == "nested over 32 brackets deep"
+    assert load_front_matter("tags: [[a], {b: [c]}]")[0] == {"tags": [["a"], {"b": ["c"]}]}
+
+
+def test_ao3_afterword_end_notes_are_not_body():
+    s = read_one(
+        "Rating: General Audiences\n\n" + STORY + "\nAfterword\n\nEnd Notes\n\nRated T for language, oops. Thanks!\n"
+    )
+    assert s.body == STORY.strip()
+    assert s.declared.warnings.canonical == ["strong_language"]
+    assert "author's note at end" in s.diagnostics
+
+
+def test_fanficfare_end_file_line_and_ao3_chapter_text_landmarks_are_not_body():
+    s = read_one(
+        "Rating: T\n\nChapter 1\n\nChapter Text\n\n"
+        + STORY
+        + "\nChapter 2\n\nChapter Text\n\nThe snow melted.\n\nEnd file.\n"
+    )
+    assert [c.title for c in s.chapters] == ["Chapter 1", "Chapter 2"]
+    assert "Chapter Text" not in s.body and "End file" not in s.body
+    assert s.body.endswith("The snow melted.")
+    assert s.body[s.chapters[1].start : s.chapters[1].end].strip() == "The snow melted."
+
+
+def test_a_story_that_mentions_notes_keeps_its_ending():
+    text = "Rating: T\n\n" + STORY + "\nShe read the notes twice.\n\nThen she slept.\n"
+    assert read_one(text).body.endswith("Then she slept.")
+
+
+def test_ffn_line_wrapped_onto_the_next_line():
+    text = (
+        "Snow Day\nBy: someone\nAna and a kettle.\nRated: Fiction M - English - Romance - Ana K.,\n"
+        "Bo L. - Chapters: 3 - Words: 5,210 - Published: 1/2/2015 - Complete\n\n" + STORY
+    )
+    s = read_one(text)
+    assert s.format == "ffn-txt"
+    assert s.declared.tags["characters"] == ["Ana K.", "Bo L."]
+    assert (s.declared.words, s.declared.raw["ffn status"]) == (5210, "Complete")
+    assert s.body == STORY.strip()
+
+
+def test_a_first_line_notes_does_not_take_the_story_paragraph_after_it():
+    s = read_one("Notes\n\n" + STORY)
+    assert s.body == STORY.strip() and s.declared.summary is None

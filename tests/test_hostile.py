@@ -2,6 +2,7 @@
 
 import contextlib
 import io
+import json
 import os
 import signal
 import time
@@ -452,3 +453,24 @@ def test_xhtml_reads_without_parser_warnings(recwarn):
     page = b'<?xml version="1.0" encoding="utf-8"?><html xmlns="http://www.w3.org/1999/xhtml"><body><p>A story told in XHTML.</p></body></html>'
     (story,) = read_bytes(page, "c.xhtml")
     assert story.body_words == 5 and not recwarn.list
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        "rating: T\nwarnings: [violence\n",
+        "rating: T\nl0: &a [x, x]\nl1: [*a, *a, *a]\n",
+        "rating: T\ntags: " + "[" * 5000 + "]" * 5000 + "\n",
+        "rating: T\n!!python/object/apply:os.system [echo hi]\n",
+    ],
+    ids=["unclosed", "alias", "deep", "python-tag"],
+)
+def test_front_matter_yaml_refused_is_one_diagnostic_and_the_story_is_read(tmp_path, front):
+    (tmp_path / "s.md").write_text("---\n" + front + "---\n\n" + hostile.BODY)
+    r = runner.invoke(app, ["headers", str(tmp_path / "s.md"), "-f", "json"])
+    assert r.exit_code == 0, r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    (rec,) = json.loads(r.stdout)
+    assert rec["declared"]["rating"]["canonical"] == "teen"
+    assert rec["body_words"] == 14
+    assert sum(d.startswith("front matter read line by line: ") for d in rec["diagnostics"]) == 1

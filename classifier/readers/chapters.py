@@ -19,6 +19,9 @@ _CHAPTER_RE = re.compile(
 )
 
 
+_LANDMARK_RE = re.compile(r"^\s*(?:chapter text|work text)\s*:?\s*$", re.I)
+
+
 def is_chapter_heading(line: str) -> bool:
     """A standalone chapter title line (``Chapter 3: Return``, ``Prologue``, ``## Heading``)."""
     s = line.strip()
@@ -60,6 +63,8 @@ def lift_headings(lines: list[str]) -> tuple[str, list[Chapter]]:
     prev_blank = True
     for idx, ln in enumerate(lines):
         next_blank = idx + 1 >= len(lines) or not lines[idx + 1].strip()
+        if prev_blank and next_blank and _LANDMARK_RE.match(ln):
+            continue  # AO3's "Chapter Text" landmark above each chapter, copied as text
         if prev_blank and next_blank and is_chapter_heading(ln):
             if chapters or current_title is not None or pos > 0:
                 chapters.append(Chapter(title=current_title, start=current_start, end=pos))

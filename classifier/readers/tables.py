@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from classifier.extras import load_extra, missing_extra_message
 from classifier.labels import Taxonomy, split_terms
 from classifier.readers.errors import ReadError
 from classifier.story import Declared, Story
@@ -128,6 +129,8 @@ def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterat
     """DataFrames of at most ``chunksize`` rows, streamed from bytes or straight from a path."""
     import pandas as pd
 
+    if kind == "parquet" and load_extra("parquet") is None:
+        raise ReadError(name, missing_extra_message("Parquet", "parquet"))
     try:
         if kind == "parquet":
             import pyarrow.parquet as pq
