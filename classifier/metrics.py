@@ -198,8 +198,6 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.
 #: Audit defaults are the lowest confidences whose out-of-fold false-alarm rate on honestly
 #: labelled works stays within these budgets (under the targets of 5% and 10%).
 UNDER_RATED_BUDGET = 0.04
-#: Strata (archives) with fewer honest works than this do not constrain the budget on their own.
-MIN_STRATUM = 200
 MISSING_WARNING_BUDGET = 0.08
 
 
@@ -224,17 +222,11 @@ def _rate(x: np.ndarray) -> dict[str, Any]:
     return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
 
 
-def choose_level_confidences(
-    levels: np.ndarray, y: np.ndarray, exact: np.ndarray, strata: np.ndarray | None = None
-) -> dict[str, float]:
+def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarray) -> dict[str, float]:
     """Per declared level, the confidence an under-rating needs: the combination that catches the
     most planted one- and two-level under-ratings while at most ``UNDER_RATED_BUDGET`` of the
     honestly rated works are flagged. Levels differ in how confusable they are with the next
     (Mature and Explicit most), so one shared threshold spends the budget badly.
-
-    With ``strata`` (e.g. the archive of each work) the budget must hold in every stratum of at
-    least ``MIN_STRATUM`` honest works, not only pooled: an archive whose works the model reads
-    a little higher must not get a queue full of false alarms.
     """
     grid = np.round(np.arange(0.5, 1.0, 0.01), 2)
     n_lv = len(RATING_LEVELS) - 1
@@ -253,22 +245,9 @@ def choose_level_confidences(
             p = _p_above(levels[sel], np.full(int(sel.sum()), k))
             hits[k] += (p[:, None] >= grid[None, :]).sum(axis=0) / size
     # Exhaustive over the grid (50^3 combinations, vectorised).
-    def total(per_level: np.ndarray) -> np.ndarray:
-        return per_level[0][:, None, None] + per_level[1][None, :, None] + per_level[2][None, None, :]
-
-    within = total(fp) <= UNDER_RATED_BUDGET
-    if strata is not None:
-        for s in np.unique(strata[exact]):
-            in_s = exact & (strata == s)
-            n_s = int(in_s.sum())
-            if n_s < MIN_STRATUM:
-                continue
-            fp_s = np.zeros((n_lv, len(grid)))
-            for k in range(n_lv):
-                a = _p_above(levels[in_s & (y == k)], y[in_s & (y == k)])
-                fp_s[k] = (a[:, None] >= grid[None, :]).sum(axis=0) / n_s
-            within &= total(fp_s) <= UNDER_RATED_BUDGET
-    score = np.where(within, total(hits), -1.0)
+    tot_fp = fp[0][:, None, None] + fp[1][None, :, None] + fp[2][None, None, :]
+    tot_hit = hits[0][:, None, None] + hits[1][None, :, None] + hits[2][None, None, :]
+    score = np.where(tot_fp <= UNDER_RATED_BUDGET, tot_hit, -1.0)
     i, j, k = (int(x) for x in np.unravel_index(int(np.argmax(score)), score.shape))
     if score[i, j, k] < 0:
         i = j = k = len(grid) - 1
@@ -327,7 +306,6 @@ def audit_figures(
     confidence_by_level: dict[str, float] | None = None,
     warning_confidence: float | None = None,
     warning_confidence_by_label: dict[str, float] | None = None,
-    strata: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
 
@@ -348,7 +326,7 @@ def audit_figures(
     if min_confidence is None and confidence_by_level is None:
         ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
         min_confidence = float(ok[0]) if ok else float(grid[-1])
-        confidence_by_level = choose_level_confidences(levels, y, exact, strata)
+        confidence_by_level = choose_level_confidences(levels, y, exact)
     names = RATING_LEVELS[:-1]
     if confidence_by_level is None:
         confidence_by_level = dict.fromkeys(names, float(min_confidence))  # type: ignore[arg-type]
@@ -406,10 +384,8 @@ def protocol_report(
     *,
     rounds: int = 200,
     audit: dict[str, Any] | None = None,
-    strata: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Rating, warning and audit figures of probabilities against labels (``strata``: see
-    :func:`choose_level_confidences`)."""
+    """Rating, warning and audit figures of probabilities against labels."""
     from classifier.labels import ARCHIVE_WARNINGS
 
     known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)
@@ -423,5 +399,5 @@ def protocol_report(
         out["archive_warnings"] = warning_metrics(
             W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds
         )
-    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, strata=strata, **(audit or {}))
+    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, **(audit or {}))
     return out

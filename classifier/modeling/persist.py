@@ -208,7 +208,7 @@ PROTOCOL_NOTE = (
     "figures replay the audit on honestly labelled works (false alarms) and on planted errors made from them "
     "(the declared rating lowered by one or two levels; every archive warning removed), at the default "
     "confidences, which were chosen on these same out-of-fold works to keep false alarms within budget "
-    "(under-rated <= 4% of honest works in each source of 200 or more, missing-warning <= 8%)."
+    "(under-rated <= 4%, missing-warning <= 8% of honest works)."
 )
 
 

@@ -249,8 +249,7 @@ def train_story_model(
         ok = ~np.isnan(W[:, j])
         thresholds[wid] = best_f1_threshold(W[ok, j], oof_warn[ok, j], min_precision=MIN_PRECISION) if learn[j] else 0.5
     say("protocol figures")
-    # The under-rated budget must hold in each source (archive), not only pooled.
-    cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids, strata=sources)
+    cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids)
     audit_defaults = {
         "min_confidence": cv["audit"]["min_confidence"],
         "confidence_by_level": cv["audit"]["confidence_by_level"],
