@@ -27,7 +27,14 @@ from classifier.output import (
     open_output,
 )
 from classifier.progress import Progress
-from classifier.readers import ReadError, ReadOptions, expand_paths, iter_stories, table_extension_kind
+from classifier.readers import (
+    ReadError,
+    ReadOptions,
+    expand_paths,
+    iter_stories,
+    streams_stdin,
+    table_extension_kind,
+)
 
 ErrorSink = Callable[[str], None]
 
@@ -168,6 +175,11 @@ def score_inputs(
             paths, model, options, scheduler=scoring.scheduler, explain=scoring.explain, jobs=scoring.jobs
         )
         return resume.skip_done(stream) if resume else stream
+    if streams_stdin(paths, options):
+        # A worker in a pipe: one story at a time, here, so each answer goes out as soon as its
+        # line is scored (a batch or a pool would wait for lines the producer has not sent yet).
+        items = iter_stories(paths, options)
+        return score_stream(resume.skip_done(items) if resume else items, model, explain=scoring.explain, batch_size=1)
     jobs = scoring.jobs or default_jobs()
     if jobs > 1 and _few_plain_files(paths):
         jobs = 1
