@@ -61,11 +61,13 @@ def run(table: Path, jobs: int, explain: int) -> dict[str, float]:
     proc.wait()
     total = time.monotonic() - start
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", err)
+    cpu = sum(float(m) for m in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", err))
     return {
         "records": records,
         "first_s": first or float("nan"),
         "total_s": total,
         "first_share": (first or total) / total,
+        "cpu_s": cpu,
         "peak_rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"),
         "in_order": float(in_order),
         "exit": proc.returncode,
