@@ -227,7 +227,7 @@ def score(
         text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
     )
     options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
-    story_model, _card = _load_model(model, debug)
+    story_model, card = _load_model(model, debug)
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
     with _exits():
         result = pipeline.score(
@@ -240,6 +240,7 @@ def score(
             resume=resume,
             on_error=error,
             progress=progress_for(paths, "scoring"),
+            model_card=card,
         )
     _finish(result, f"{result.written} stories scored")
 
@@ -480,7 +481,7 @@ def audit(
         if result.failed:
             raise typer.Exit(EXIT_ERRORS)
         raise typer.Exit(EXIT_FINDINGS if result.flagged else EXIT_OK)
-    story_model, _card = _load_model(model, debug)
+    story_model, card = _load_model(model, debug)
     policy = AuditPolicy.for_model(
         story_model.audit_defaults,
         min_confidence,
@@ -504,6 +505,7 @@ def audit(
             report_limit=report_limit,
             on_error=error,
             progress=progress_for(paths, "auditing"),
+            model_card=card,
         )
     _finish(result, "the rest were audited")
     if result.flagged:

@@ -51,6 +51,7 @@ def test_resume_skips_done_and_repairs_torn_line(tmp_path, fmt):
     again = runner.invoke(app, ["score", str(EXAMPLES), "-f", fmt, "-o", str(out), "--jobs", "1", "--resume"])
     assert again.exit_code == 0, again.stderr
     assert sorted(out.read_text().splitlines()) == sorted(complete.splitlines())
+    assert out.read_text().count("ficrate_run") == (fmt == "jsonl")  # one metadata record, at the top
 
 
 def test_resume_needs_a_streamable_output():
@@ -75,7 +76,8 @@ def test_ctrl_c_keeps_every_finished_result(tmp_path, jobs):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err.decode()[-500:]
     assert b"interrupted" in err and b"Traceback" not in err
-    lines = out.read_text().splitlines()
+    meta, *lines = out.read_text().splitlines()
+    assert "ficrate_run" in json.loads(meta)  # the file's metadata record (classifier.provenance)
     assert 20 <= len(lines) < 400
     paths = [json.loads(line)["path"] for line in lines]  # every line is a complete record
     expected = sorted(str(p) for p in corpus.iterdir())[: len(paths)]
@@ -189,7 +191,7 @@ def _rows_in_order(lines):
 def _wait_for_lines(out, n, proc, timeout=180):
     deadline = time.time() + timeout
     while time.time() < deadline and proc.poll() is None:
-        if out.exists() and out.read_text().count("\n") >= n:
+        if out.exists() and out.read_text().count("\n") >= n + 1:  # + the metadata record
             return
         time.sleep(0.02)
     pytest.fail(f"fewer than {n} records written")
@@ -212,7 +214,7 @@ def test_ctrl_c_on_a_big_table_with_two_jobs_keeps_what_is_finished(tmp_path):
     assert proc.returncode == 130, err.decode()[-800:]
     assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
     assert err.decode().strip().endswith("results so far are written")
-    lines = out.read_text().splitlines()
+    lines = out.read_text().splitlines()[1:]  # after the metadata record
     assert 100 <= len(lines) < 20_000
     assert _rows_in_order(lines) == list(range(1, len(lines) + 1))  # every finished row, in order, no gap
 
@@ -241,7 +243,7 @@ def test_a_killed_worker_is_retried_once_then_its_inputs_fail(tmp_path, kills):
         _, err = proc.communicate(timeout=300)
     text = err.decode()
     assert "Traceback" not in text and "BrokenProcessPool" not in text
-    lines = out.read_text().splitlines()
+    lines = out.read_text().splitlines()[1:]  # after the metadata record
     kept = _rows_in_order(lines)
     if kills == 1:
         assert proc.returncode == 0, text[-800:]

@@ -315,7 +315,7 @@ class LocalRunner:
             yield ReadError(a, b) if kind == "error" else (a, b)
 
     def run(self, tasks: Iterable[_Task]) -> Iterator[Any]:
-        """Results of ``tasks`` in order, with at most ``2 x jobs`` tasks in flight."""
+        """Results of ``tasks`` in order, with at most ``2 x jobs`` tasks in flight (``4 x jobs`` held)."""
         handler = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, self._on_sigint) if handler else None
         pending: deque[_Task] = deque()
@@ -331,7 +331,8 @@ class LocalRunner:
                     self._retry_alone(suspect)
                     continue
                 in_flight = sum(t.future is not None and not t.future.done() for t in pending)
-                while more and in_flight < 2 * self.jobs:
+                # Bounded twice: work in flight, and finished results held behind a slow first task.
+                while more and in_flight < 2 * self.jobs and len(pending) < 4 * self.jobs:
                     task = next(source, None)
                     if task is None:
                         more = False

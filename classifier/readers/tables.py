@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from classifier.labels import Taxonomy, split_terms
+from classifier.provenance import METADATA_KEY
 from classifier.readers.errors import ReadError
 from classifier.story import Declared, Story
 
@@ -289,12 +290,9 @@ def read_table(
         row_offset += len(frame)
 
 
-#: The key of the metadata record a ficrate JSONL output file starts with (see classifier.output).
-METADATA_KEY = "ficrate_run"
-
-
 def is_metadata(row: dict[str, Any]) -> bool:
-    """True for the leading metadata record of a ficrate output file: it is no story."""
+    """True for the leading metadata record of a ficrate output file (:mod:`classifier.provenance`):
+    it is no story."""
     if _is_missing(row.get(METADATA_KEY)):
         return False
     # In a table frame the record's row also has every other column, all empty.
