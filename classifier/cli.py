@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +20,7 @@ from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, d
 from classifier.labels import TaxonomyError, load_taxonomy
 from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError, printable
 from classifier.pipeline import Interrupted, RunResult, Scoring
-from classifier.progress import progress_for
+from classifier.progress import Steps, progress_for
 from classifier.readers import INPUT_FORMATS, ReadOptions, TableOptions
 
 app = typer.Typer(
@@ -109,11 +109,6 @@ SchedulerOpt = Annotated[
     str,
     typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a LocalCluster."),
 ]
-
-
-def _say(command: str, quiet: bool = False) -> Callable[[str], None]:
-    """Progress messages of a long command on stderr (none when ``quiet``)."""
-    return lambda message: None if quiet else typer.echo(f"ficrate {command}: {message}", err=True)
 
 
 @contextlib.contextmanager
@@ -309,19 +304,20 @@ def train(
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
     try:
-        card, errors = train_from_sources(
-            sources,
-            str(out),
-            taxonomy=options.get_taxonomy(),
-            read_options=options,
-            force=force,
-            folds=folds,
-            seed=seed,
-            exclude=excl,
-            relabel=rel,
-            progress=_say("train", quiet),
-            command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
-        )
+        with Steps("train", quiet=quiet) as say:
+            card, errors = train_from_sources(
+                sources,
+                str(out),
+                taxonomy=options.get_taxonomy(),
+                read_options=options,
+                force=force,
+                folds=folds,
+                seed=seed,
+                exclude=excl,
+                relabel=rel,
+                progress=say,
+                command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
+            )
     except ModelError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
@@ -374,16 +370,18 @@ def evaluate(
     options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     story_model, card = _load_model(model, debug)
     try:
-        result = evaluate_model(
-            story_model,
-            card,
-            data,
-            report,
-            taxonomy=options.get_taxonomy(),
-            read_options=options,
-            shared=shared if shared is not None else default_shared_dir(),
-            rounds=rounds,
-        )
+        with Steps("evaluate") as say:
+            say(f"scoring, baselines, {rounds} bootstrap rounds")  # evaluate_model reports no steps
+            result = evaluate_model(
+                story_model,
+                card,
+                data,
+                report,
+                taxonomy=options.get_taxonomy(),
+                read_options=options,
+                shared=shared if shared is not None else default_shared_dir(),
+                rounds=rounds,
+            )
     except ValueError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
@@ -474,9 +472,9 @@ def audit(
     if cross_validate:
         from classifier.label_audit import TooFewLabels
 
-        with _exits(TooFewLabels):
+        with _exits(TooFewLabels), Steps("audit") as say:
             result = pipeline.audit_labels(
-                paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=_say("audit")
+                paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=say
             )
         if result.failed:
             raise typer.Exit(EXIT_ERRORS)
@@ -567,7 +565,7 @@ def serve(
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
     except server.Stopped:
-        _say("serve")("stopped (SIGTERM); in-flight requests were answered")
+        typer.echo("ficrate serve: stopped (SIGTERM); in-flight requests were answered", err=True)
 
 
 def run() -> None:
