@@ -126,7 +126,7 @@ def _exits(*errors: type[Exception]) -> Iterator[None]:
 
 
 def _read_options(
-    *, input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
+    input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
 ) -> ReadOptions:
     with _exits():
         tax = load_taxonomy(taxonomy)
@@ -181,10 +181,9 @@ def headers(
 
     Example: ficrate headers data/examples --format jsonl
     """
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     with _exits():
         result = pipeline.headers(
             paths, options, fmt=fmt.value, output=output, include_body=include_body, on_error=error
@@ -218,10 +217,9 @@ def score(
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     story_model, card = _load_model(model, debug)
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
     with _exits():
@@ -291,10 +289,9 @@ def train(
     from classifier.modeling.train import train_from_sources
     from classifier.output import training_summary, training_warnings
 
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     with _exits():
         pipeline.check_model_out(out, force)
     try:
@@ -364,10 +361,9 @@ def evaluate(
     """
     from classifier.evaluate import evaluate_model
 
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     story_model, card = _load_model(model, debug)
     try:
         with Steps("evaluate") as say:
@@ -465,10 +461,9 @@ def audit(
     if fmt.value == "parquet" and output is None:
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     if cross_validate:
         from classifier.label_audit import TooFewLabels
 
