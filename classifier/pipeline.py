@@ -327,8 +327,12 @@ def _record_options(options: ReadOptions, scoring: Scoring, policy: Any = None) 
         "--warnings-col": table.warnings_col,
     }
     if policy is not None:
+        # The effective confidences: the model's per-level defaults, or one --min-confidence for all.
         found |= {
             "--min-confidence": policy.min_confidence,
+            "confidence by level": policy.confidence_by_level,
+            "warning confidence": policy.warning_confidence,
+            "warning confidence by label": policy.warning_confidence_by_label,
             "--fail-on": ",".join(policy.fail_on),
             "--scale": policy.scale,
             "--ffn-m-covers-explicit": policy.ffn_m_covers_explicit,

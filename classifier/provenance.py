@@ -78,4 +78,6 @@ def _model(identity: dict[str, Any]) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {v}" for k, v in value.items()) + "}"
     return "unset" if value is None else str(value)

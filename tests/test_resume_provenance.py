@@ -111,3 +111,16 @@ def test_difference_names_each_changed_option():
     assert difference(a, a) is None
     assert difference(a, b) == "--min-confidence 0.5 there, 0.7 here; --text-col unset there, body here"
     assert difference(a, run_metadata("audit", "jsonl", card, {})).startswith("format csv there, jsonl here")
+
+
+@needs_default
+def test_audit_resume_refuses_another_min_confidence(tmp_path):
+    out = tmp_path / "out.jsonl"
+    args = ["audit", ONE, "-f", "jsonl", "-o", str(out), "--jobs", "1"]
+    assert runner.invoke(app, args).exit_code in (0, 1)
+    before = out.read_bytes()
+    again = runner.invoke(app, [*args, "--resume"])
+    assert again.exit_code in (0, 1), again.stderr  # same options: nothing to do, nothing refused
+    r = runner.invoke(app, [*args, "--resume", "--min-confidence", "0.6"])
+    assert r.exit_code == 2 and "--min-confidence" in r.stderr and "0.6 here" in r.stderr
+    assert out.read_bytes() == before
