@@ -294,12 +294,9 @@ def train(
     )
     with _exits():
         pipeline.check_model_out(out, force)
-    try:
+    with _exits(ValueError):
         excl = read_label_table(exclude, "exclusions")
         rel = read_label_table(relabel, "corrections")
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
     try:
         with Steps("train", quiet=quiet) as say:
             card, errors = train_from_sources(
@@ -365,22 +362,18 @@ def evaluate(
         input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
     story_model, card = _load_model(model, debug)
-    try:
-        with Steps("evaluate") as say:
-            say(f"scoring, baselines, {rounds} bootstrap rounds")  # evaluate_model reports no steps
-            result = evaluate_model(
-                story_model,
-                card,
-                data,
-                report,
-                taxonomy=options.get_taxonomy(),
-                read_options=options,
-                shared=shared if shared is not None else default_shared_dir(),
-                rounds=rounds,
-            )
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
+    with _exits(ValueError), Steps("evaluate") as say:
+        say(f"scoring, baselines, {rounds} bootstrap rounds")  # evaluate_model reports no steps
+        result = evaluate_model(
+            story_model,
+            card,
+            data,
+            report,
+            taxonomy=options.get_taxonomy(),
+            read_options=options,
+            shared=shared if shared is not None else default_shared_dir(),
+            rounds=rounds,
+        )
     for e in result["read_errors"]:
         error(e)
     typer.echo((report / "summary.md").read_text(encoding="utf-8"))
@@ -453,12 +446,9 @@ def audit(
     """
     from classifier.audit import AuditPolicy, parse_fail_on
 
-    try:
+    with _exits(ValueError):
         fail_kinds = parse_fail_on(fail_on)
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-    if fmt.value == "parquet" and output is None:
+    if fmt.value == "parquet" and output is None:  # before loading a model
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
     options = _read_options(
