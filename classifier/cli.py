@@ -20,7 +20,7 @@ from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, d
 from classifier.labels import TaxonomyError, load_taxonomy
 from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError, printable
 from classifier.pipeline import Interrupted, RunResult, Scoring
-from classifier.progress import Steps, progress_for
+from classifier.progress import Steps, progress_for, shares_terminal
 from classifier.readers import INPUT_FORMATS, ReadOptions, TableOptions
 
 app = typer.Typer(
@@ -232,7 +232,7 @@ def score(
             output=output,
             resume=resume,
             on_error=error,
-            progress=progress_for(paths, "scoring"),
+            progress=progress_for(paths, "scoring", output=output, fmt=fmt.value),
             model_card=card,
         )
     _finish(result, f"{result.written} stories scored")
@@ -457,7 +457,7 @@ def audit(
     if cross_validate:
         from classifier.label_audit import TooFewLabels
 
-        with _exits(TooFewLabels), Steps("audit") as say:
+        with _exits(TooFewLabels), Steps("audit", quiet=shares_terminal(output)) as say:
             result = pipeline.audit_labels(
                 paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=say
             )
@@ -487,7 +487,7 @@ def audit(
             report=report,
             report_limit=report_limit,
             on_error=error,
-            progress=progress_for(paths, "auditing"),
+            progress=progress_for(paths, "auditing", output=output, fmt=fmt.value),
             model_card=card,
         )
     _finish(result, "the rest were audited")

@@ -69,7 +69,23 @@ def _display(console: Any, unit: str, *, auto_refresh: bool) -> Any:
             return Text("ETA ") + TimeRemainingColumn().render(task)
 
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), Count(), Rate(), Eta()]
-    return RichProgress(*columns, TimeElapsedColumn(), console=console, transient=True, auto_refresh=auto_refresh)
+    # stdout is never redirected: records written meanwhile must reach stdout (a file, a pipe)
+    # as they are, not the console on stderr. Lines on stderr (read errors) go above the display.
+    return RichProgress(
+        *columns,
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        auto_refresh=auto_refresh,
+        redirect_stdout=False,
+        redirect_stderr=True,
+    )
+
+
+def shares_terminal(output: Path | None, fmt: str = "jsonl") -> bool:
+    """True when records stream to the terminal the display would be drawn on (stdout, not a file):
+    its redraws would wipe lines of them, so there is no display then. A table is written at the end."""
+    return output is None and fmt != "table" and sys.stdout.isatty()
 
 
 class Progress:
@@ -184,10 +200,13 @@ def _wanted(paths: list[str]) -> bool:
     return len(paths) > 1 or any(p != "-" and (Path(p).is_dir() or table_extension_kind(p)) for p in paths)
 
 
-def progress_for(paths: list[str], label: str, *, console: Any = None) -> Progress:
-    """Progress of a run over ``paths`` on a terminal: with a total (so an ETA) for story files and
-    uncompressed JSONL tables, whose stories are counted up front; a count and rate otherwise."""
-    if console is None and not _wanted(paths):
+def progress_for(
+    paths: list[str], label: str, *, output: Path | None = None, fmt: str = "table", console: Any = None
+) -> Progress:
+    """Progress of a run over ``paths`` writing ``fmt`` to ``output`` (None: stdout) on a terminal:
+    with a total (so an ETA) for story files and uncompressed JSONL tables, whose stories are
+    counted up front; a count and rate otherwise. None while records stream to the terminal."""
+    if console is None and (not _wanted(paths) or shares_terminal(output, fmt)):
         return Progress(False, label)
     from classifier.readers import ReadError, expand_paths, table_extension_kind
 

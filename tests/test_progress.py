@@ -2,6 +2,7 @@
 
 import io
 import json
+import sys
 import time
 
 from rich.console import Console
@@ -79,3 +80,29 @@ def test_steps_show_stage_messages_with_a_bar_for_counts():
     with Steps("train", quiet=True, console=quiet) as say:
         say("features: 500/2,405 texts")
     assert quiet.file.getvalue() == ""
+
+
+class _FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_the_display_leaves_stdout_alone():
+    before = sys.stdout
+    p = Progress(True, "scoring", total=3, console=_terminal())
+    try:
+        assert sys.stdout is before  # records written meanwhile go where stdout goes, not to the console
+    finally:
+        p.close()
+
+
+def test_no_display_while_records_stream_to_the_terminal(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "stdout", _FakeTTY())
+    monkeypatch.setattr(sys, "stderr", _FakeTTY())
+    paths = [str(EXAMPLES)]
+    assert not progress_for(paths, "scoring", fmt="jsonl").enabled  # its redraws would wipe records
+    table = progress_for(paths, "scoring", fmt="table")  # a table is printed once the display is gone
+    to_file = progress_for(paths, "scoring", fmt="jsonl", output=tmp_path / "out.jsonl")
+    assert table.enabled and to_file.enabled
+    table.close()
+    to_file.close()
