@@ -128,6 +128,9 @@ class Batch:
                 self.progress.close()
                 sink.interrupt()
                 raise Interrupted(self.done, *_kept(sink, output, stream, append)) from None
+            except BaseException:
+                self.progress.close()  # the terminal as it was (rich hides the cursor while drawing)
+                raise
             self.progress.close()
             sink.close()
         self.result.written = sink.count

@@ -109,23 +109,25 @@ class Progress:
         self.count = 0
         self._last = 0.0
         self._bar: Any = None
-        console = stderr_console(console) if enabled else None
-        if console is not None:
-            # Refreshed by the ticks, no thread: worker processes are forked from this one.
-            self._bar = _display(console, " stories", auto_refresh=False)
-            self._task = self._bar.add_task(label, total=total)
-            self._bar.start()
+        self._closed = False
+        self._console = stderr_console(console) if enabled else None
 
     @property
     def enabled(self) -> bool:
-        """True while something is drawn."""
-        return self._bar is not None
+        """True when something is drawn once stories are counted."""
+        return self._console is not None and not self._closed
 
     def tick(self, n: int = 1) -> None:
         """Count ``n`` more stories; redraw a few times a second at most."""
         self.count += n
-        if self._bar is None:
+        if not self.enabled:
             return
+        if self._bar is None:
+            # Started by the first story, so a run that fails before it leaves the terminal as
+            # it was; refreshed by the ticks, no thread: worker processes are forked from this one.
+            self._bar = _display(self._console, " stories", auto_refresh=False)
+            self._task = self._bar.add_task(self.label, total=self.total)
+            self._bar.start()
         self._bar.advance(self._task, n)
         now = time.monotonic()
         if now - self._last >= _REDRAW_EVERY:
@@ -133,7 +135,8 @@ class Progress:
             self._bar.refresh()
 
     def close(self) -> None:
-        """Take the display down."""
+        """Take the display down (for good)."""
+        self._closed = True
         if self._bar is not None:
             self._bar.stop()
             self._bar = None

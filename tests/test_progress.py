@@ -89,8 +89,12 @@ class _FakeTTY(io.StringIO):
 
 def test_the_display_leaves_stdout_alone():
     before = sys.stdout
-    p = Progress(True, "scoring", total=3, console=_terminal())
+    console = _terminal()
+    p = Progress(True, "scoring", total=3, console=console)
+    assert console.file.getvalue() == ""  # nothing is drawn before the first story
+    p.tick()
     try:
+        assert console.file.getvalue() != ""
         assert sys.stdout is before  # records written meanwhile go where stdout goes, not to the console
     finally:
         p.close()
