@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +20,7 @@ from classifier.config import DEFAULT_MAX_SIZE, DEFAULT_MODEL_NAME, MODEL_ENV, d
 from classifier.labels import TaxonomyError, load_taxonomy
 from classifier.output import AUDIT_FORMATS, RECORD_FORMATS, OutputError, printable
 from classifier.pipeline import Interrupted, RunResult, Scoring
-from classifier.progress import progress_for
+from classifier.progress import Steps, progress_for, shares_terminal
 from classifier.readers import INPUT_FORMATS, ReadOptions, TableOptions
 
 app = typer.Typer(
@@ -111,11 +111,6 @@ SchedulerOpt = Annotated[
 ]
 
 
-def _say(command: str, quiet: bool = False) -> Callable[[str], None]:
-    """Progress messages of a long command on stderr (none when ``quiet``)."""
-    return lambda message: None if quiet else typer.echo(f"ficrate {command}: {message}", err=True)
-
-
 @contextlib.contextmanager
 def _exits(*errors: type[Exception]) -> Iterator[None]:
     """Library errors (and ``errors``) as one line on stderr and the exit status (130 for Ctrl-C, else 2)."""
@@ -131,7 +126,7 @@ def _exits(*errors: type[Exception]) -> Iterator[None]:
 
 
 def _read_options(
-    *, input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
+    input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
 ) -> ReadOptions:
     with _exits():
         tax = load_taxonomy(taxonomy)
@@ -186,10 +181,9 @@ def headers(
 
     Example: ficrate headers data/examples --format jsonl
     """
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     with _exits():
         result = pipeline.headers(
             paths, options, fmt=fmt.value, output=output, include_body=include_body, on_error=error
@@ -223,11 +217,10 @@ def score(
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
-    story_model, _card = _load_model(model, debug)
+    story_model, card = _load_model(model, debug)
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
     with _exits():
         result = pipeline.score(
@@ -239,7 +232,8 @@ def score(
             output=output,
             resume=resume,
             on_error=error,
-            progress=progress_for(paths, "scoring"),
+            progress=progress_for(paths, "scoring", output=output, fmt=fmt.value),
+            model_card=card,
         )
     _finish(result, f"{result.written} stories scored")
 
@@ -295,32 +289,29 @@ def train(
     from classifier.modeling.train import train_from_sources
     from classifier.output import training_summary, training_warnings
 
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     with _exits():
         pipeline.check_model_out(out, force)
-    try:
+    with _exits(ValueError):
         excl = read_label_table(exclude, "exclusions")
         rel = read_label_table(relabel, "corrections")
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
     try:
-        card, errors = train_from_sources(
-            sources,
-            str(out),
-            taxonomy=options.get_taxonomy(),
-            read_options=options,
-            force=force,
-            folds=folds,
-            seed=seed,
-            exclude=excl,
-            relabel=rel,
-            progress=_say("train", quiet),
-            command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
-        )
+        with Steps("train", quiet=quiet) as say:
+            card, errors = train_from_sources(
+                sources,
+                str(out),
+                taxonomy=options.get_taxonomy(),
+                read_options=options,
+                force=force,
+                folds=folds,
+                seed=seed,
+                exclude=excl,
+                relabel=rel,
+                progress=say,
+                command=_command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
+            )
     except ModelError as exc:
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
@@ -367,12 +358,12 @@ def evaluate(
     """
     from classifier.evaluate import evaluate_model
 
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     story_model, card = _load_model(model, debug)
-    try:
+    with _exits(ValueError), Steps("evaluate") as say:
+        say(f"scoring, baselines, {rounds} bootstrap rounds")  # evaluate_model reports no steps
         result = evaluate_model(
             story_model,
             card,
@@ -383,9 +374,6 @@ def evaluate(
             shared=shared if shared is not None else default_shared_dir(),
             rounds=rounds,
         )
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
     for e in result["read_errors"]:
         error(e)
     typer.echo((report / "summary.md").read_text(encoding="utf-8"))
@@ -458,29 +446,25 @@ def audit(
     """
     from classifier.audit import AuditPolicy, parse_fail_on
 
-    try:
+    with _exits(ValueError):
         fail_kinds = parse_fail_on(fail_on)
-    except ValueError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
-    if fmt.value == "parquet" and output is None:
+    if fmt.value == "parquet" and output is None:  # before loading a model
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
-    table = TableOptions(
-        text_col=text_col, id_col=id_col, title_col=title_col, rating_col=rating_col, warnings_col=warnings_col
+    options = _read_options(
+        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
     )
-    options = _read_options(input_format=input_format, table=table, taxonomy=taxonomy, max_size=max_size, debug=debug)
     if cross_validate:
         from classifier.label_audit import TooFewLabels
 
-        with _exits(TooFewLabels):
+        with _exits(TooFewLabels), Steps("audit", quiet=shares_terminal(output)) as say:
             result = pipeline.audit_labels(
-                paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=_say("audit")
+                paths, options, fmt=fmt.value, output=output, folds=folds, on_error=error, progress=say
             )
         if result.failed:
             raise typer.Exit(EXIT_ERRORS)
         raise typer.Exit(EXIT_FINDINGS if result.flagged else EXIT_OK)
-    story_model, _card = _load_model(model, debug)
+    story_model, card = _load_model(model, debug)
     policy = AuditPolicy.for_model(
         story_model.audit_defaults,
         min_confidence,
@@ -506,7 +490,8 @@ def audit(
             report=report,
             report_limit=report_limit,
             on_error=error,
-            progress=progress_for(paths, "auditing"),
+            progress=progress_for(paths, "auditing", output=output, fmt=fmt.value),
+            model_card=card,
         )
     if report is not None:
         typer.echo(f"ficrate audit: report written to {report}", err=True)
@@ -570,7 +555,7 @@ def serve(
         error(str(exc))
         raise typer.Exit(EXIT_ERRORS) from None
     except server.Stopped:
-        _say("serve")("stopped (SIGTERM); in-flight requests were answered")
+        typer.echo("ficrate serve: stopped (SIGTERM); in-flight requests were answered", err=True)
 
 
 def run() -> None:

@@ -25,6 +25,7 @@ from typing import IO, Any, cast
 
 from classifier.extras import load_extra, missing_extra_message
 from classifier.labels import Taxonomy
+from classifier.provenance import difference, is_metadata, sidecar
 from classifier.readers.errors import ReadError
 
 #: Output formats of story records (``headers``, ``score``).
@@ -372,7 +373,10 @@ class RecordSink:
         csv_header: bool = True,
         expect: tuple[str, ...] | None = None,
         name: str = "output",
+        before_first: Callable[[], None] | None = None,
     ):
+        #: ``before_first``: called once, just before the first record is written (the metadata).
+        self.before_first = before_first
         #: ``expect``: the :func:`record_shape` of the records already in the file appended to;
         #: a run whose records differ (another model, another command) is refused at its first one.
         self.expect = expect
@@ -404,6 +408,8 @@ class RecordSink:
                     f"{self.name}: --resume: its records are not this run's ({differs}; another model or command?); "
                     "nothing appended"
                 )
+        if self.count == 0 and self.before_first is not None:
+            self.before_first()
         self.count += 1
         if self.fmt == "jsonl":
             self.out.write(dumps_record(rec) + "\n")
@@ -533,7 +539,7 @@ def resume_keys(path: str | Path, fmt: str, command: str = "score") -> tuple[set
     cut = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
     text = data[:cut].decode("utf-8", "replace")
     keys, shape = _done_records(text, fmt, command)
-    if not keys and data.strip():
+    if not keys and data.strip() and not _only_metadata(text, fmt):
         raise OutputError(
             f"{p}: --resume found no {command} records in {fmt.upper()} in it (another command's output, "
             "another format, or not ficrate output?); refusing to append to it"
@@ -542,6 +548,33 @@ def resume_keys(path: str | Path, fmt: str, command: str = "score") -> tuple[set
         with open(p, "r+b") as fh:
             fh.truncate(cut)
     return keys, shape
+
+
+def _only_metadata(text: str, fmt: str) -> bool:
+    """True for a JSONL file that holds its metadata record and nothing else (a torn first record cut)."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return fmt == "jsonl" and len(lines) == 1 and is_metadata(_json_or_none(lines[0]))
+
+
+def _json_or_none(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        return None
+
+
+def stored_metadata(path: Path, fmt: str) -> dict[str, Any] | None:
+    """The metadata of the run that wrote a results file (see :mod:`classifier.provenance`): the
+    first line of a JSONL file, the ``.run.json`` file beside a CSV one; None when there is none."""
+    if fmt == "csv":
+        meta = sidecar(path)
+        return _json_or_none(meta.read_text(encoding="utf-8")) if meta.is_file() else None
+    if not path.is_file():
+        return None
+    with open(path, "rb") as fh:
+        first = fh.readline()
+    rec = _json_or_none(first.decode("utf-8", "replace")) if first.endswith(b"\n") else None
+    return rec if is_metadata(rec) else None
 
 
 def _done_records(text: str, fmt: str, command: str) -> tuple[set[str], tuple[str, ...] | None]:
@@ -573,16 +606,25 @@ def _done_records(text: str, fmt: str, command: str) -> tuple[set[str], tuple[st
 class Resume:
     """``--resume``: the stories already in a JSONL/CSV results file, which a run skips and appends after."""
 
-    def __init__(self, output: Path | None, fmt: str, command: str = "score") -> None:
+    def __init__(
+        self, output: Path | None, fmt: str, command: str = "score", metadata: dict[str, Any] | None = None
+    ) -> None:
         if output is None or fmt not in STREAM_FORMATS:
             raise OutputError("--resume needs --output FILE with --format jsonl or csv")
         self.output = output
+        self.fmt = fmt
+        # Checked before anything in the file changes. A file without metadata (written to
+        # stdout and redirected, or by an older ficrate) is checked by its records' shape only.
+        stored = stored_metadata(output, fmt)
+        if stored is not None and metadata is not None and (differs := difference(stored, metadata)):
+            raise OutputError(f"{output}: --resume: written by another run ({differs}); nothing appended")
+        self.has_metadata = stored is not None
         self.done, self.shape = resume_keys(output, fmt, command)
 
     @property
     def appending(self) -> bool:
-        """True when the file already holds results (so no new CSV header)."""
-        return bool(self.done)
+        """True when the file already holds results (so no new CSV header, no new metadata record)."""
+        return bool(self.done) or (self.fmt == "jsonl" and self.has_metadata and self.output.stat().st_size > 0)
 
     def skip_done(self, items: Iterable[Any]) -> Iterator[Any]:
         """Items (stories, or ``(story, prediction)`` pairs) not yet in the file; read errors pass."""

@@ -8,6 +8,7 @@ local worker processes, on Dask) is chosen by :func:`score_inputs`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,10 +25,19 @@ from classifier.output import (
     Resume,
     atomic_writer,
     audit_layout,
+    dumps_record,
     open_output,
 )
 from classifier.progress import Progress
-from classifier.readers import ReadError, ReadOptions, expand_paths, iter_stories, table_extension_kind
+from classifier.provenance import run_metadata, sidecar
+from classifier.readers import (
+    ReadError,
+    ReadOptions,
+    expand_paths,
+    iter_stories,
+    streams_stdin,
+    table_extension_kind,
+)
 
 ErrorSink = Callable[[str], None]
 
@@ -93,24 +103,51 @@ class Batch:
 
     @contextlib.contextmanager
     def writing(
-        self, fmt: str, output: Path | None, layout: Layout, *, resume: Resume | None = None
+        self,
+        fmt: str,
+        output: Path | None,
+        layout: Layout,
+        *,
+        resume: Resume | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Iterator[RecordSink]:
         """A sink on stdout or ``output`` (appended to when ``resume`` found records in it),
-        finished at the end; on Ctrl-C, :class:`Interrupted`."""
+        finished at the end; on Ctrl-C, :class:`Interrupted`. A new JSONL/CSV file gets the run's
+        ``metadata`` (:mod:`classifier.provenance`) with its first record; stdout never does."""
         append = bool(resume and resume.appending)
         stream = fmt in STREAM_FORMATS
         with open_output(output, stream=stream, append=append, binary=fmt == "parquet") as out:
             expect = resume.shape if resume and append else None
-            sink = RecordSink(fmt, out, layout, csv_header=not append, expect=expect, name=str(output))
+            first = _metadata_writer(fmt, output, out, metadata) if metadata and output and not append else None
+            sink = RecordSink(
+                fmt, out, layout, csv_header=not append, expect=expect, name=str(output), before_first=first
+            )
             try:
                 yield sink
             except KeyboardInterrupt:
                 self.progress.close()
                 sink.interrupt()
                 raise Interrupted(self.done, *_kept(sink, output, stream, append)) from None
+            except BaseException:
+                self.progress.close()  # the terminal as it was (rich hides the cursor while drawing)
+                raise
             self.progress.close()
             sink.close()
         self.result.written = sink.count
+
+
+def _metadata_writer(fmt: str, output: Path, out: Any, metadata: dict[str, Any]) -> Callable[[], None] | None:
+    """What writes a new results file's metadata: its first line (JSONL), a file beside it (CSV)."""
+    if fmt == "jsonl":
+        return lambda: out.write(dumps_record(metadata) + "\n")
+    if fmt == "csv":
+
+        def beside() -> None:
+            with atomic_writer(sidecar(output)) as fh:
+                fh.write(json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+
+        return beside
+    return None
 
 
 def _kept(sink: RecordSink, output: Path | None, stream: bool, append: bool) -> tuple[bool, str]:
@@ -168,6 +205,11 @@ def score_inputs(
             paths, model, options, scheduler=scoring.scheduler, explain=scoring.explain, jobs=scoring.jobs
         )
         return resume.skip_done(stream) if resume else stream
+    if streams_stdin(paths, options):
+        # A worker in a pipe: one story at a time, here, so each answer goes out as soon as its
+        # line is scored (a batch or a pool would wait for lines the producer has not sent yet).
+        items = iter_stories(paths, options)
+        return score_stream(resume.skip_done(items) if resume else items, model, explain=scoring.explain, batch_size=1)
     jobs = scoring.jobs or default_jobs()
     if jobs > 1 and _few_plain_files(paths):
         jobs = 1
@@ -216,15 +258,17 @@ def score(
     resume: bool = False,
     on_error: ErrorSink,
     progress: Progress | None = None,
+    model_card: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Write each story's predicted rating and warnings."""
+    """Write each story's predicted rating and warnings (``model_card``: for the file's metadata)."""
     from classifier.modeling.predict import score_record
 
     check_outputs(paths, output)
     batch = Batch(on_error, progress)
-    done = Resume(output, fmt, "score") if resume else None
+    metadata = run_metadata("score", fmt, model_card, _record_options(options, scoring))
+    done = Resume(output, fmt, "score", metadata) if resume else None
     scored = score_inputs(paths, options, model, scoring, resume=done)
-    with batch.writing(fmt, output, SCORE_LAYOUT, resume=done) as sink:
+    with batch.writing(fmt, output, SCORE_LAYOUT, resume=done, metadata=metadata) as sink:
         for story, prediction in batch.good(scored):
             sink.write(score_record(story, prediction))
     return batch.result
@@ -244,8 +288,10 @@ def audit(
     report_limit: int = 1000,
     on_error: ErrorSink,
     progress: Progress | None = None,
+    model_card: dict[str, Any] | None = None,
 ) -> RunResult:
-    """Write each story's audit (declared against predicted); also an HTML report to ``report``."""
+    """Write each story's audit (declared against predicted); also an HTML report to ``report``
+    (``model_card``: for the output file's metadata)."""
     from classifier.audit import audit_story, fails
     from classifier.modeling.predict import score_record
     from classifier.report import ReportBuilder
@@ -253,10 +299,11 @@ def audit(
     builder = ReportBuilder(limit=report_limit, scale=policy.scale, taxonomy=policy.taxonomy) if report else None
     check_outputs(paths, output, report)
     batch = Batch(on_error, progress)
-    done = Resume(output, fmt, "audit") if resume else None
+    metadata = run_metadata("audit", fmt, model_card, _record_options(options, scoring, policy))
+    done = Resume(output, fmt, "audit", metadata) if resume else None
     scored = score_inputs(paths, options, model, scoring, resume=done)
     layout = audit_layout(policy.get_taxonomy(), policy.scale)
-    with batch.writing(fmt, output, layout, resume=done) as sink:
+    with batch.writing(fmt, output, layout, resume=done, metadata=metadata) as sink:
         for story, prediction in batch.good(scored):
             rec = score_record(story, prediction)
             rec["audit"] = audit_story(story, prediction, model.thresholds, policy)
@@ -268,6 +315,32 @@ def audit(
         with atomic_writer(report) as fh:
             fh.write(builder.render())
     return batch.result
+
+
+def _record_options(options: ReadOptions, scoring: Scoring, policy: Any = None) -> dict[str, Any]:
+    """The options whose values change records, by flag (what ``--resume`` must find the same)."""
+    table = options.table
+    found: dict[str, Any] = {
+        "--explain": scoring.explain,
+        "--input-format": options.input_format,
+        "--text-col": table.text_col,
+        "--id-col": table.id_col,
+        "--title-col": table.title_col,
+        "--rating-col": table.rating_col,
+        "--warnings-col": table.warnings_col,
+    }
+    if policy is not None:
+        # The effective confidences: the model's per-level defaults, or one --min-confidence for all.
+        found |= {
+            "--min-confidence": policy.min_confidence,
+            "confidence by level": policy.confidence_by_level,
+            "warning confidence": policy.warning_confidence,
+            "warning confidence by label": policy.warning_confidence_by_label,
+            "--fail-on": ",".join(policy.fail_on),
+            "--scale": policy.scale,
+            "--ffn-m-covers-explicit": policy.ffn_m_covers_explicit,
+        }
+    return found
 
 
 def audit_labels(

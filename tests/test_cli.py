@@ -112,17 +112,3 @@ def test_table_columns_options(tmp_path):
 def test_python_dash_m_and_console_script():
     r = subprocess.run([sys.executable, "-m", "classifier", "--version"], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and r.stdout.startswith("ficrate ")
-
-
-def test_progress_line_has_rate_and_eta(capsys):
-    from classifier.progress import Progress
-
-    p = Progress(True, "scoring", total=10)
-    for _ in range(3):
-        p._last = 0.0  # redraw on every tick for the test
-        p.tick()
-    err = capsys.readouterr().err
-    assert "scoring: 3/10 stories" in err and "/s, ETA " in err
-    quiet = Progress(False, "scoring", total=10)
-    quiet.tick()
-    assert capsys.readouterr().err == ""

@@ -1,6 +1,7 @@
 """Streaming output, --resume, Ctrl-C mid-batch, a killed train, determinism, the Dask backend."""
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -50,6 +51,7 @@ def test_resume_skips_done_and_repairs_torn_line(tmp_path, fmt):
     again = runner.invoke(app, ["score", str(EXAMPLES), "-f", fmt, "-o", str(out), "--jobs", "1", "--resume"])
     assert again.exit_code == 0, again.stderr
     assert sorted(out.read_text().splitlines()) == sorted(complete.splitlines())
+    assert out.read_text().count("ficrate_run") == (fmt == "jsonl")  # one metadata record, at the top
 
 
 def test_resume_needs_a_streamable_output():
@@ -74,7 +76,8 @@ def test_ctrl_c_keeps_every_finished_result(tmp_path, jobs):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err.decode()[-500:]
     assert b"interrupted" in err and b"Traceback" not in err
-    lines = out.read_text().splitlines()
+    meta, *lines = out.read_text().splitlines()
+    assert "ficrate_run" in json.loads(meta)  # the file's metadata record (classifier.provenance)
     assert 20 <= len(lines) < 400
     paths = [json.loads(line)["path"] for line in lines]  # every line is a complete record
     expected = sorted(str(p) for p in corpus.iterdir())[: len(paths)]
@@ -158,3 +161,96 @@ def test_dask_backend_audit(local_cluster):
     assert r.returncode == 1, r.stderr[-1000:]
     recs = [json.loads(line) for line in r.stdout.splitlines()]
     assert {rec["audit"]["status"] for rec in recs} >= {"ok", "flagged"}
+
+
+# -- Parallel runs and signals (issue 13) -----------------------------------------------------------
+
+
+def _table(tmp_path, rows, words_per_row):
+    """A JSONL table of ``rows`` stories made from our examples' text, ~``words_per_row`` words each."""
+    words = " ".join((EXAMPLES / name).read_text() for name in ("rooftop.txt", "letters-home.txt")).split()
+    table = tmp_path / "rows.jsonl"
+    with open(table, "w") as fh:
+        for i in range(rows):
+            text = " ".join(words[(i + k) % len(words)] for k in range(words_per_row))
+            fh.write(json.dumps({"id": f"w{i}", "text": text}) + "\n")
+    return table
+
+
+def _children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return {int(p) for p in fh.read().split()}
+
+
+def _rows_in_order(lines):
+    rows = [int(json.loads(line)["path"].rsplit("=", 1)[1]) for line in lines]
+    assert rows == sorted(rows) and len(set(rows)) == len(rows)
+    return rows
+
+
+def _wait_for_lines(out, n, proc, timeout=180):
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        if out.exists() and out.read_text().count("\n") >= n + 1:  # + the metadata record
+            return
+        time.sleep(0.02)
+    pytest.fail(f"fewer than {n} records written")
+
+
+@needs_default
+def test_ctrl_c_on_a_big_table_with_two_jobs_keeps_what_is_finished(tmp_path):
+    table = _table(tmp_path, 20_000, 120)
+    out = tmp_path / "out.jsonl"
+    # Its own session, so that the SIGINT goes to the whole process group as a terminal's Ctrl-C does.
+    with subprocess.Popen(
+        [FICRATE, "score", str(table), "-f", "jsonl", "-o", str(out), "--jobs", "2", "--explain", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    ) as proc:
+        _wait_for_lines(out, 100, proc)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()[-800:]
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err
+    assert err.decode().strip().endswith("results so far are written")
+    lines = out.read_text().splitlines()[1:]  # after the metadata record
+    assert 100 <= len(lines) < 20_000
+    assert _rows_in_order(lines) == list(range(1, len(lines) + 1))  # every finished row, in order, no gap
+
+
+@needs_default
+@pytest.mark.parametrize("kills", [1, 2])
+def test_a_killed_worker_is_retried_once_then_its_inputs_fail(tmp_path, kills):
+    rows = 160
+    table = _table(tmp_path, rows, 8000)  # tasks of 16 rows that take long enough to be killed mid-way
+    out = tmp_path / "out.jsonl"
+    with subprocess.Popen(
+        [FICRATE, "score", str(table), "-f", "jsonl", "-o", str(out), "--jobs", "2", "--explain", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        _wait_for_lines(out, 16, proc)
+        seen = _children(proc.pid)
+        os.kill(min(seen), signal.SIGKILL)
+        if kills == 2:
+            # The task that worker had is run again, alone, on new workers: kill those as well.
+            deadline = time.time() + 60
+            while time.time() < deadline and len(_children(proc.pid) - seen) < 2:  # the new pool's two workers
+                time.sleep(0.005)
+            for pid in _children(proc.pid) - seen:
+                os.kill(pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=300)
+    text = err.decode()
+    assert "Traceback" not in text and "BrokenProcessPool" not in text
+    lines = out.read_text().splitlines()[1:]  # after the metadata record
+    kept = _rows_in_order(lines)
+    if kills == 1:
+        assert proc.returncode == 0, text[-800:]
+        assert kept == list(range(1, rows + 1))  # the retry succeeded: nothing lost
+        return
+    assert proc.returncode == 2, text[-800:]
+    lost = [line for line in text.splitlines() if "a worker process died while scoring it, and again on retry" in line]
+    assert len(lost) == 16  # one line per row of the task whose worker died twice
+    lost_rows = sorted(int(line.split("#row=")[1].split(":")[0]) for line in lost)
+    assert sorted(kept + lost_rows) == list(range(1, rows + 1))  # everything else is kept

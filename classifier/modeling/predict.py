@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
 from typing import Any
 
 from classifier.readers import ReadError
@@ -22,6 +26,9 @@ _WORKER_MODEL: Any = None
 def _init_worker(model: Any) -> None:
     global _WORKER_MODEL
     _WORKER_MODEL = model
+    # Ctrl-C reaches the whole process group: the parent decides what is kept and stops the
+    # workers; a worker that took it itself would only print a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _predict(model: Any, texts: list[str], explain: int) -> list[dict[str, Any]]:
@@ -66,25 +73,8 @@ def score_stream(
             texts = [s.body for s in batch if isinstance(s, Story)]
             yield from _merge(batch, iter(_predict(model, texts, explain)))
         return
-    pool = _fork_pool(model, jobs)
-    try:
-        pending: deque[tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]] = deque()
-        for batch in _batches(items, batch_size):
-            stories = [s for s in batch if isinstance(s, Story)]
-            fut = pool.submit(_predict_batch, [s.body for s in stories], explain) if stories else None
-            pending.append((batch, fut))
-            while len(pending) > 2 * jobs:
-                yield from _drain(pending.popleft())
-        while pending:
-            yield from _drain(pending.popleft())
-    finally:
-        # On Ctrl-C or an early stop, don't wait for queued batches nobody will read.
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _drain(entry: tuple[list[Story | ReadError], Future[list[dict[str, Any]]] | None]) -> Iterator[Any]:
-    batch, fut = entry
-    yield from _merge(batch, iter(fut.result() if fut is not None else []))
+    runner = LocalRunner(model, jobs, explain=explain)
+    yield from runner.run(_story_tasks(items, batch_size))
 
 
 def _batches(items: Iterable[Story | ReadError], size: int) -> Iterator[list[Story | ReadError]]:
@@ -211,24 +201,235 @@ def partitions(paths: list[str], size: int) -> Iterator[list[str] | ReadError]:
         yield current
 
 
-def _score_partition_local(paths: list[str], options: Any, explain: int) -> list[Any]:
-    return _score_partition(paths, _WORKER_MODEL, options, explain)
+# -- Local worker processes ------------------------------------------------------------------------
+
+
+@dataclass
+class _Task:
+    """One unit of work for a local worker: files it reads and scores (``paths``), or stories read
+    here (``stories``, rows of a table). ``error`` instead is a read error kept in its place."""
+
+    paths: list[str] | None = None
+    stories: list[Story] | None = None
+    error: ReadError | None = None
+    future: Future[list[Any]] | None = None
+    #: In flight when a worker died: run again alone, so that a second death names the culprit.
+    suspect: bool = False
+
+    def lost(self) -> list[ReadError]:
+        """This task's inputs as failed ones, one error each: its worker died twice."""
+        why = "a worker process died while scoring it, and again on retry (killed, or out of memory?)"
+        if self.stories is not None:
+            return [ReadError(s.path, why) for s in self.stories]
+        return [ReadError(p, why) for p in self.paths or []]
+
+
+def _run_task(paths: list[str] | None, stories: list[Story] | None, options: Any, explain: int) -> list[Any]:
+    if paths is not None:
+        return _score_partition(paths, _WORKER_MODEL, options, explain)
+    stories = stories or []
+    preds = _predict(_WORKER_MODEL, [s.body for s in stories], explain)
+    return [("ok", story.without_body(), pred) for story, pred in zip(stories, preds, strict=True)]
+
+
+def _story_tasks(items: Iterable[Story | ReadError], size: int) -> Iterator[_Task]:
+    """Stories in tasks of ``size``; a read error ends the task before it and stands alone, in place."""
+    batch: list[Story] = []
+    for item in items:
+        if isinstance(item, ReadError):
+            if batch:
+                yield _Task(stories=batch)
+                batch = []
+            yield _Task(error=item)
+            continue
+        batch.append(item)
+        if len(batch) >= size:
+            yield _Task(stories=batch)
+            batch = []
+    if batch:
+        yield _Task(stories=batch)
+
+
+class LocalRunner:
+    """Tasks on local worker processes (forked with the model), results in submission order.
+
+    A worker that dies (``kill -9``, the OOM killer) breaks the whole pool: every task in flight
+    then is run again on a new pool, alone, and one whose worker dies a second time is reported
+    as failed inputs; everything else is kept. Ctrl-C in the parent stops submitting, yields
+    the results that are finished (in order, up to the first unfinished one) and then raises
+    ``KeyboardInterrupt``; the workers ignore SIGINT and are stopped.
+    """
+
+    def __init__(self, model: Any, jobs: int, options: Any = None, explain: int = 3) -> None:
+        self.model = model
+        self.jobs = jobs
+        self.options = options
+        self.explain = explain
+        self._pool: ProcessPoolExecutor | None = None
+        self._interrupted = False
+
+    def _submit(self, task: _Task) -> None:
+        if self._pool is None:
+            self._pool = _fork_pool(self.model, self.jobs)
+        try:
+            task.future = self._pool.submit(_run_task, task.paths, task.stories, self.options, self.explain)
+        except BrokenProcessPool as exc:
+            # A worker died since the last look: this task counts as one of those in flight then.
+            task.future = Future()
+            task.future.set_exception(exc)
+
+    def _restart(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = None
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        if self._interrupted:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        self._interrupted = True
+
+    def _wait(self, task: _Task) -> None:
+        """Wait for ``task`` (Ctrl-C is noticed within a fraction of a second)."""
+        assert task.future is not None
+        while not self._interrupted and not task.future.done():
+            wait([task.future], timeout=0.2)
+
+    def _finished(self, pending: deque[_Task]) -> Iterator[Any]:
+        """After Ctrl-C: the results already finished, in order, up to the first unfinished one."""
+        while pending:
+            task = pending[0]
+            fut = task.future
+            if task.suspect or (fut is not None and (not fut.done() or fut.exception() is not None)):
+                return
+            pending.popleft()
+            yield from self._results(task)
+
+    def _results(self, task: _Task) -> Iterator[Any]:
+        if task.error is not None:
+            yield task.error
+            return
+        if task.future is None:  # lost twice
+            yield from task.lost()
+            return
+        for kind, a, b in task.future.result():
+            yield ReadError(a, b) if kind == "error" else (a, b)
+
+    def run(self, tasks: Iterable[_Task]) -> Iterator[Any]:
+        """Results of ``tasks`` in order, with at most ``2 x jobs`` tasks in flight (``4 x jobs`` held)."""
+        handler = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if handler else None
+        pending: deque[_Task] = deque()
+        source = iter(tasks)
+        more = True
+        try:
+            while True:
+                if self._interrupted:
+                    yield from self._finished(pending)
+                    raise KeyboardInterrupt
+                suspect = next((t for t in pending if t.suspect), None)
+                if suspect is not None:
+                    self._retry_alone(suspect)
+                    continue
+                in_flight = sum(t.future is not None and not t.future.done() for t in pending)
+                # Bounded twice: work in flight, and finished results held behind a slow first task.
+                while more and in_flight < 2 * self.jobs and len(pending) < 4 * self.jobs:
+                    task = next(source, None)
+                    if task is None:
+                        more = False
+                        break
+                    if task.error is None:
+                        self._submit(task)
+                        in_flight += 1
+                    pending.append(task)
+                if not pending:
+                    return
+                head = pending[0]
+                if head.future is not None:
+                    self._wait(head)
+                    if self._interrupted:
+                        continue
+                    if isinstance(head.future.exception(), BrokenProcessPool):
+                        self._broken(pending)
+                        continue
+                pending.popleft()
+                yield from self._results(head)
+        finally:
+            if handler:
+                signal.signal(signal.SIGINT, previous)
+            self._stop()
+
+    def _broken(self, pending: deque[_Task]) -> None:
+        """A worker died: the tasks that did not finish become suspects, on a new pool."""
+        self._restart()
+        for task in pending:
+            fut = task.future
+            if fut is not None and (not fut.done() or fut.exception() is not None):
+                task.future = None
+                task.suspect = True
+
+    def _retry_alone(self, task: _Task) -> None:
+        """Run a suspect with nothing else in flight: if its worker dies again, it is the cause."""
+        self._submit(task)
+        self._wait(task)
+        if self._interrupted:
+            return
+        task.suspect = False
+        assert task.future is not None
+        if isinstance(task.future.exception(), BrokenProcessPool):
+            task.future = None  # lost: its inputs are reported as failed
+            self._restart()
+
+    def _stop(self) -> None:
+        """Shut the pool down; on Ctrl-C or an early stop, without waiting for tasks nobody reads."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if self._interrupted:
+            # Workers ignore SIGINT (see _init_worker), so they are stopped here instead of
+            # finishing a task whose result would be thrown away.
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def score_paths_parallel(
-    paths: list[str], model: Any, options: Any, *, explain: int = 3, jobs: int = 2, partition_size: int = 8
+    paths: list[str],
+    model: Any,
+    options: Any,
+    *,
+    explain: int = 3,
+    jobs: int = 2,
+    partition_size: int = 8,
+    rows_per_task: int = 16,
 ) -> Iterator[tuple[Story, dict[str, Any]] | ReadError]:
-    """Score files on ``jobs`` local processes that also read and parse them; input order kept.
+    """Score inputs on ``jobs`` local processes; results in input order.
 
-    Reading in the workers keeps the parent free to write, so more cores scale better than
-    shipping parsed bodies out of one reader.
+    Story files go out in partitions of ``partition_size`` paths that the workers read and
+    parse themselves, which keeps the parent free to write. A table is read here, row chunk
+    by row chunk, and its rows go out ``rows_per_task`` at a time, so one big table uses every
+    core and its first records come out while the rest is still being scored.
     """
-    pool = _fork_pool(model, jobs)
-    try:
-        tasks = (
-            part if isinstance(part, ReadError) else pool.submit(_score_partition_local, part, options, explain)
-            for part in partitions(paths, partition_size)
-        )
-        yield from _in_order(tasks, 2 * jobs)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    runner = LocalRunner(model, jobs, options, explain)
+    yield from runner.run(_path_tasks(paths, options, partition_size, rows_per_task))
+
+
+def _path_tasks(paths: list[str], options: Any, partition_size: int, rows_per_task: int) -> Iterator[_Task]:
+    from classifier.readers import read_path
+
+    # Small chunks: the first rows of a table reach a worker before the whole table is parsed.
+    table_options = replace(
+        options, table=replace(options.table, chunksize=min(options.table.chunksize, 4 * rows_per_task))
+    )
+    for part in partitions(paths, partition_size):
+        if isinstance(part, ReadError):
+            yield _Task(error=part)
+        elif len(part) == 1 and _is_table(part[0]):
+            yield from _story_tasks(read_path(part[0], table_options), rows_per_task)
+        else:
+            yield _Task(paths=part)
+
+
+def _is_table(path: str) -> bool:
+    from classifier.readers import table_extension_kind
+
+    return table_extension_kind(path) is not None

@@ -29,6 +29,7 @@ from classifier.story import Story
 __all__ = [
     "INPUT_FORMATS",
     "STORY_EXTENSIONS",
+    "STREAM_FORMATS",
     "TABLE_FORMATS",
     "ReadError",
     "ReadOptions",
@@ -38,8 +39,12 @@ __all__ = [
     "read_bytes",
     "read_path",
     "read_text",
+    "streams_stdin",
     "table_extension_kind",
 ]
+
+#: ``--input-format`` values under which stdin is read line by line, each story as soon as it is in.
+STREAM_FORMATS: tuple[str, ...] = ("jsonl",)
 
 #: Values accepted by ``--input-format``.
 INPUT_FORMATS: tuple[str, ...] = ("auto", "text", "html", "epub", *TABLE_FORMATS)
@@ -205,6 +210,15 @@ def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story |
         if path != "-" and (refused := regular_file_error(path)) is not None:
             yield refused  # a FIFO would block the whole batch on open()
             return
+        if path == "-" and options.input_format in STREAM_FORMATS:
+            # A pipe of JSON lines is a stream of stories: each is yielded as its line comes in,
+            # so `producer | ficrate score - --input-format jsonl` answers as it goes.
+            from classifier.readers.tables import read_jsonl_lines
+
+            yield from read_jsonl_lines(
+                sys.stdin.buffer, name, options.get_taxonomy(), options.table, max_line=options.max_size
+            )
+            return
         kind = _table_kind(path, options) if path != "-" else None
         if kind is not None:
             # Tables are streamed from disk in chunks: no size cap, memory stays flat.
@@ -229,6 +243,11 @@ def read_path(path: str, options: ReadOptions | None = None) -> Iterator[Story |
         yield ReadError(
             name, f"internal error while reading ({type(exc).__name__}: {str(exc)[:100]}); rerun with --debug"
         )
+
+
+def streams_stdin(paths: Iterable[str], options: ReadOptions) -> bool:
+    """True when stdin is among ``paths`` and read as a stream of records (see :func:`read_path`)."""
+    return options.input_format in STREAM_FORMATS and "-" in paths
 
 
 def iter_stories(paths: Iterable[str], options: ReadOptions | None = None) -> Iterator[Story | ReadError]:

@@ -8,10 +8,11 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from classifier.extras import load_extra, missing_extra_message
 from classifier.labels import Taxonomy, split_terms
+from classifier.provenance import METADATA_KEY
 from classifier.readers.errors import ReadError
 from classifier.story import Declared, Story
 
@@ -195,6 +196,73 @@ def _jsonl_frames(fh: Any, name: str, chunksize: int) -> Iterator[Any]:
         yield pd.DataFrame(rows, dtype=object), bad
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The columns a table's rows are read from."""
+
+    text: str
+    id: str | None
+    title: str | None
+    rating: str | None
+    warnings: str | None
+    tags: dict[str, str]
+
+
+def _columns(columns: list[str], options: TableOptions, path: str) -> _Columns:
+    """Pick the columns (given ones must exist; the others are detected by common names)."""
+    text_col = _pick(columns, options.text_col, TEXT_COLUMNS, "text", path)
+    if text_col is None:
+        raise ReadError(path, f"no text column found (columns: {', '.join(columns[:20])}); use --text-col")
+    tag_cols: dict[str, str] = {}
+    for key, names in TAG_COLUMNS.items():
+        col = _pick(columns, None, names, key, path)
+        if col:
+            tag_cols[key] = col
+    return _Columns(
+        text=text_col,
+        id=_pick(columns, options.id_col, ID_COLUMNS, "id", path),
+        title=_pick(columns, options.title_col, TITLE_COLUMNS, "title", path),
+        rating=_pick(columns, options.rating_col, RATING_COLUMNS, "rating", path),
+        warnings=_pick(columns, options.warnings_col, WARNING_COLUMNS, "warnings", path),
+        tags=tag_cols,
+    )
+
+
+def _row_story(
+    row: dict[str, Any], cols: _Columns, rowno: int, path: str, kind: str, taxonomy: Taxonomy
+) -> Story | ReadError:
+    """One row as a story, or the error that names it."""
+    where = f"{path} row {rowno}"
+    text = row.get(cols.text)
+    if _is_missing(text):
+        return ReadError(where, f"missing text in column {cols.text!r}")
+    if not isinstance(text, str):
+        return ReadError(where, f"text in column {cols.text!r} is {type(text).__name__}, not a string")
+    sid = row.get(cols.id) if cols.id else None
+    story = Story(
+        id=str(sid) if not _is_missing(sid) and sid is not None else f"{Path(path).stem or path}:{rowno}",
+        path=f"{path}#row={rowno}",
+        format=f"table-{kind}",
+        title=str(row[cols.title]) if cols.title and not _is_missing(row.get(cols.title)) else None,
+        body=text.replace("\r\n", "\n").strip(),
+    )
+    declared = Declared()
+    if cols.rating and not _is_missing(row.get(cols.rating)):
+        raw = str(row[cols.rating])
+        declared.rating = taxonomy.parse_rating(raw)
+        if declared.rating is None:
+            story.note(f"unrecognized rating {raw[:60]!r} in column {cols.rating!r}")
+    if cols.warnings and _present(row.get(cols.warnings)):
+        terms = _as_list(row.get(cols.warnings))
+        if terms:
+            declared.warnings = taxonomy.parse_warnings(terms)
+    for key, col in cols.tags.items():
+        if _present(row.get(col)):
+            declared.add_tags(key, _as_list(row.get(col)))
+    story.declared = declared
+    return story
+
+
 def read_table(
     data: bytes | str, kind: str, path: str, taxonomy: Taxonomy, options: TableOptions
 ) -> Iterator[Story | ReadError]:
@@ -203,10 +271,7 @@ def read_table(
     ``data`` is the table's bytes, or its path to stream it chunk by chunk without loading it.
     """
     row_offset = 0
-    columns_checked = False
-    text_col = id_col = title_col = rating_col = warnings_col = None
-    tag_cols: dict[str, str] = {}
-    stem = Path(path).stem or path
+    cols: _Columns | None = None
     for item in _frames(data, kind, path, options.chunksize):
         bad: list[tuple[int, str]] = []
         if isinstance(item, tuple):
@@ -216,54 +281,64 @@ def read_table(
         for lineno, reason in bad:
             yield ReadError(f"{path} row {lineno}", reason)
         columns = [str(c) for c in frame.columns if c not in ("__row__", "__bad__")]
-        if not columns_checked and columns:
-            text_col = _pick(columns, options.text_col, TEXT_COLUMNS, "text", path)
-            if text_col is None:
-                raise ReadError(path, f"no text column found (columns: {', '.join(columns[:20])}); use --text-col")
-            id_col = _pick(columns, options.id_col, ID_COLUMNS, "id", path)
-            title_col = _pick(columns, options.title_col, TITLE_COLUMNS, "title", path)
-            rating_col = _pick(columns, options.rating_col, RATING_COLUMNS, "rating", path)
-            warnings_col = _pick(columns, options.warnings_col, WARNING_COLUMNS, "warnings", path)
-            for key, names in TAG_COLUMNS.items():
-                col = _pick(columns, None, names, key, path)
-                if col:
-                    tag_cols[key] = col
-            columns_checked = True
-        if text_col is None:
+        if cols is None and columns:
+            cols = _columns(columns, options, path)
+        if cols is None:
             continue
         for k, row in enumerate(frame.to_dict("records")):
-            if row.get("__bad__") is True:
+            if row.get("__bad__") is True or is_metadata(row):
                 continue
             rowno = int(row["__row__"]) if "__row__" in row else row_offset + k + (2 if kind in ("csv", "tsv") else 1)
-            where = f"{path} row {rowno}"
-            text = row.get(text_col)
-            if _is_missing(text):
-                yield ReadError(where, f"missing text in column {text_col!r}")
-                continue
-            if not isinstance(text, str):
-                yield ReadError(where, f"text in column {text_col!r} is {type(text).__name__}, not a string")
-                continue
-            sid = row.get(id_col) if id_col else None
-            story = Story(
-                id=str(sid) if not _is_missing(sid) and sid is not None else f"{stem}:{rowno}",
-                path=f"{path}#row={rowno}",
-                format=f"table-{kind}",
-                title=str(row[title_col]) if title_col and not _is_missing(row.get(title_col)) else None,
-                body=text.replace("\r\n", "\n").strip(),
-            )
-            declared = Declared()
-            if rating_col and not _is_missing(row.get(rating_col)):
-                raw = str(row[rating_col])
-                declared.rating = taxonomy.parse_rating(raw)
-                if declared.rating is None:
-                    story.note(f"unrecognized rating {raw[:60]!r} in column {rating_col!r}")
-            if warnings_col and _present(row.get(warnings_col)):
-                terms = _as_list(row.get(warnings_col))
-                if terms:
-                    declared.warnings = taxonomy.parse_warnings(terms)
-            for key, col in tag_cols.items():
-                if _present(row.get(col)):
-                    declared.add_tags(key, _as_list(row.get(col)))
-            story.declared = declared
-            yield story
+            yield _row_story(row, cols, rowno, path, kind, taxonomy)
         row_offset += len(frame)
+
+
+def is_metadata(row: dict[str, Any]) -> bool:
+    """True for the leading metadata record of a ficrate output file (:mod:`classifier.provenance`):
+    it is no story."""
+    if _is_missing(row.get(METADATA_KEY)):
+        return False
+    # In a table frame the record's row also has every other column, all empty.
+    return all(k in (METADATA_KEY, "__row__") or _is_missing(v) for k, v in row.items())
+
+
+def read_jsonl_lines(
+    fh: IO[bytes], path: str, taxonomy: Taxonomy, options: TableOptions, *, max_line: int
+) -> Iterator[Story | ReadError]:
+    """Stories from a JSON-lines stream, each yielded as soon as its line is in.
+
+    For a long-lived pipe (``ficrate score - --input-format jsonl``): nothing waits for a chunk
+    or for the end of input, columns are picked per line (a line without a text column is that
+    line's error, not the stream's), and a line over ``max_line`` bytes is refused on its own.
+    """
+    lineno = 0
+    while True:
+        raw = fh.readline(max_line + 1)
+        if not raw:
+            return
+        lineno += 1
+        where = f"{path} row {lineno}"
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass  # skip the rest of the over-long line, without holding it
+            yield ReadError(where, f"line larger than the {max_line:,}-byte cap (raise --max-size)")
+            continue
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ReadError(where, f"invalid JSON ({exc.msg})")
+            continue
+        if not isinstance(obj, dict):
+            yield ReadError(where, "not a JSON object")
+            continue
+        if is_metadata(obj):
+            continue
+        try:
+            cols = _columns([str(k) for k in obj], options, where)
+        except ReadError as exc:
+            yield exc
+            continue
+        yield _row_story(obj, cols, lineno, path, "jsonl", taxonomy)
