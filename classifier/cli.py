@@ -476,7 +476,7 @@ def audit(
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
     from classifier.report import ReportContext, run_context
 
-    run = ReportContext.for_run(_card, story_model.thresholds, policy, paths, min_confidence=min_confidence)
+    run = ReportContext.for_run(card, story_model.thresholds, policy, paths, min_confidence=min_confidence)
     with _exits(), run_context(run):
         result = pipeline.audit(
             paths,

@@ -20,12 +20,15 @@ _CHAPTER_RE = re.compile(
 
 
 _LANDMARK_RE = re.compile(r"^\s*(?:chapter text|work text)\s*:?\s*$", re.I)
+#: The first character of every line the two patterns can match: most paragraphs are
+#: turned away by this one test, before any splitting or matching.
+_HEADING_FIRST = frozenset("#cCpPbBeEiI\u0130\u0131")  # with the dotted and dotless i re.I folds to i
 
 
 def is_chapter_heading(line: str) -> bool:
     """A standalone chapter title line (``Chapter 3: Return``, ``Prologue``, ``## Heading``)."""
     s = line.strip()
-    if not s or len(s.split()) > 14:
+    if not s or s[0] not in _HEADING_FIRST or len(s.split()) > 14:
         return False
     return bool(_CHAPTER_RE.match(s)) or bool(re.match(r"^#{1,3}\s+\S", s))
 
@@ -63,7 +66,7 @@ def lift_headings(lines: list[str]) -> tuple[str, list[Chapter]]:
     prev_blank = True
     for idx, ln in enumerate(lines):
         next_blank = idx + 1 >= len(lines) or not lines[idx + 1].strip()
-        if prev_blank and next_blank and _LANDMARK_RE.match(ln):
+        if prev_blank and next_blank and ln.lstrip()[:1] in ("c", "C", "w", "W") and _LANDMARK_RE.match(ln):
             continue  # AO3's "Chapter Text" landmark above each chapter, copied as text
         if prev_blank and next_blank and is_chapter_heading(ln):
             if chapters or current_title is not None or pos > 0:
