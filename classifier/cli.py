@@ -363,7 +363,6 @@ def evaluate(
     )
     story_model, card = _load_model(model, debug)
     with _exits(ValueError), Steps("evaluate") as say:
-        say(f"scoring, baselines, {rounds} bootstrap rounds")  # evaluate_model reports no steps
         result = evaluate_model(
             story_model,
             card,
@@ -373,6 +372,7 @@ def evaluate(
             read_options=options,
             shared=shared if shared is not None else default_shared_dir(),
             rounds=rounds,
+            progress=say,
         )
     for e in result["read_errors"]:
         error(e)

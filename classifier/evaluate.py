@@ -14,6 +14,7 @@ including the audit replayed at the model's default confidences.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from classifier.modeling.scorer import median_level
 from classifier.output import atomic_writer
 
 
-def predict_all(model: Any, texts: list[str], batch: int = 64) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict_all(
+    model: Any, texts: list[str], batch: int = 64, progress: Callable[[str], None] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level and warning probabilities through the model's one chain, plus the guideline rules alone."""
     levels, warns, rules = [], [], []
     for i in range(0, len(texts), batch):
@@ -35,6 +38,8 @@ def predict_all(model: Any, texts: list[str], batch: int = 64) -> tuple[np.ndarr
         levels.append(s.levels)
         warns.append(s.warnings)
         rules.append(s.rules)
+        if progress is not None:
+            progress(f"scoring: {min(i + batch, len(texts)):,}/{len(texts):,} texts")
     n_w = len(model.warning_ids)
     if not levels:
         return np.zeros((0, 4)), np.zeros((0, n_w)), np.zeros((0, n_w))
@@ -84,8 +89,14 @@ def evaluate_model(
     read_options: Any = None,
     shared: Path | None = None,
     rounds: int = 500,
+    progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate ``model`` on labelled ``data``; write metrics.json, summary.md and PNG plots into ``report_dir``."""
+    """Evaluate ``model`` on labelled ``data``; write metrics.json, summary.md and PNG plots into ``report_dir``.
+
+    ``progress`` receives one message per stage (and per scored batch, with its count).
+    """
+    say = progress or (lambda _m: None)
+    say("reading the labelled data")
     frame, errors = load_training_frame(data, taxonomy, read_options)
     if len(frame) == 0:
         raise ValueError(f"no labelled texts found in {', '.join(data)}")
@@ -94,19 +105,23 @@ def evaluate_model(
     ids = list(model.warning_ids)
     col_of = {w: 1 + taxonomy.warning_ids.index(w) for w in ids if w in taxonomy.warning_ids}
     Yw = np.column_stack([Y[:, col_of[w]] if w in col_of else np.full(len(texts), np.nan) for w in ids])
-    levels, warns, rule_warns = predict_all(model, texts)
+    levels, warns, rule_warns = predict_all(model, texts, progress=say)
     audit = dict(model.audit_defaults)
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
         return protocol_report(Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit)
 
     no_rating = np.full_like(levels, np.nan)
+    say(f"figures with {rounds} bootstrap rounds")
     systems: dict[str, Any] = {
         "ficrate": block(levels, warns, model.thresholds),
         "lexicon-rule": block(no_rating, rule_warns, {}),
     }
+    if shared is not None:
+        say("baseline: training TF-IDF on the summaries")
     base = tfidf_baseline(shared, taxonomy, texts, set(groups.tolist())) if shared is not None else None
     if base is not None:
+        say("figures of the TF-IDF baseline")
         systems["tfidf-summaries"] = block(base[0], base[1], {})
     result = {
         "model": card.get("name"),

@@ -207,3 +207,19 @@ def test_train_tests_the_final_model_on_other_fandoms(tmp_path):
     ffn_section = md.split("Transfer: `ffn_summaries`")[1].split("### ")[0]
     assert "micro-F1" not in ffn_section and "nan" not in ffn_section
     assert RATING_LEVELS[0] in ffn_section
+
+
+def test_evaluate_reports_its_stages_with_counts(tmp_path):
+    from classifier.api import load_model
+    from classifier.evaluate import evaluate_model
+    from classifier.labels import load_taxonomy
+
+    model = load_model()
+    said: list[str] = []
+    result = evaluate_model(
+        model.scorer, model.card, [str(EXAMPLES)], tmp_path, taxonomy=load_taxonomy(), rounds=20, progress=said.append
+    )
+    n = result["texts"]
+    assert said[0] == "reading the labelled data"
+    assert f"scoring: {n:,}/{n:,} texts" in said
+    assert "figures with 20 bootstrap rounds" in said
