@@ -7,8 +7,10 @@ Heavy modules are imported inside commands so ``ficrate --help`` stays instant.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -125,12 +127,48 @@ def _exits(*errors: type[Exception]) -> Iterator[None]:
         raise typer.Exit(EXIT_ERRORS) from None
 
 
-def _read_options(
-    input_format: InputFormat, table: TableOptions, taxonomy: Path | None, max_size: int, debug: bool
-) -> ReadOptions:
-    with _exits():
-        tax = load_taxonomy(taxonomy)
-    return ReadOptions(input_format=input_format.value, max_size=max_size, table=table, taxonomy=tax, debug=debug)
+#: The options of every command that reads stories, in --help order: (name, annotation, default).
+_READ_PARAMS: tuple[tuple[str, Any, Any], ...] = (
+    ("input_format", InputFormatOpt, InputFormat("auto")),
+    ("text_col", TextColOpt, None),
+    ("id_col", IdColOpt, None),
+    ("title_col", TitleColOpt, None),
+    ("rating_col", RatingColOpt, None),
+    ("warnings_col", WarningsColOpt, None),
+    ("taxonomy", TaxonomyOpt, None),
+    ("max_size", MaxSizeOpt, DEFAULT_MAX_SIZE),
+)
+
+
+def reads_stories(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` the reading options (declared once, above), handed to it as ``options``.
+
+    typer reads the wrapper's signature: the command's own parameters with the reading options
+    inserted before ``debug``; the wrapper builds the :class:`ReadOptions` from them.
+    """
+    own = [p for p in inspect.signature(command, eval_str=True).parameters.values() if p.name != "options"]
+    at = next(i for i, p in enumerate(own) if p.name == "debug")
+    extra = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=d, annotation=a) for n, a, d in _READ_PARAMS]
+    params = own[:at] + extra + own[at:]
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        v = {name: kwargs.pop(name) for name, _a, _d in _READ_PARAMS}
+        with _exits():
+            taxonomy = load_taxonomy(v["taxonomy"])
+        table = TableOptions(v["text_col"], v["id_col"], v["title_col"], v["rating_col"], v["warnings_col"])
+        kwargs["options"] = ReadOptions(
+            input_format=v["input_format"].value,
+            max_size=v["max_size"],
+            table=table,
+            taxonomy=taxonomy,
+            debug=kwargs["debug"],
+        )
+        command(*args, **kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    return wrapper
 
 
 def _load_model(model: Path | None, debug: bool) -> tuple[Any, dict[str, Any]]:
@@ -159,31 +197,22 @@ def _finish(result: RunResult, done: str) -> None:
 
 
 @app.command()
+@reads_stories
 def headers(
     paths: PathsArg,
     *,
     fmt: FormatOpt = OutputFormat("table"),
     output: OutputOpt = None,
-    input_format: InputFormatOpt = InputFormat("auto"),
-    text_col: TextColOpt = None,
-    id_col: IdColOpt = None,
-    title_col: TitleColOpt = None,
-    rating_col: RatingColOpt = None,
-    warnings_col: WarningsColOpt = None,
-    taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     include_body: Annotated[
         bool, typer.Option("--include-body", help="Add the parsed body text to JSON output.")
     ] = False,
     debug: DebugOpt = False,
+    options: ReadOptions,
 ) -> None:
     """Show what each story declares: rating, warnings, tags, and the body's length.
 
     Example: ficrate headers data/examples --format jsonl
     """
-    options = _read_options(
-        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
-    )
     with _exits():
         result = pipeline.headers(
             paths, options, fmt=fmt.value, output=output, include_body=include_body, on_error=error
@@ -192,6 +221,7 @@ def headers(
 
 
 @app.command()
+@reads_stories
 def score(
     paths: PathsArg,
     *,
@@ -203,23 +233,13 @@ def score(
     resume: ResumeOpt = False,
     backend: BackendOpt = Backend.local,
     scheduler: SchedulerOpt = "local",
-    input_format: InputFormatOpt = InputFormat("auto"),
-    text_col: TextColOpt = None,
-    id_col: IdColOpt = None,
-    title_col: TitleColOpt = None,
-    rating_col: RatingColOpt = None,
-    warnings_col: WarningsColOpt = None,
-    taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
+    options: ReadOptions,
 ) -> None:
     """Predict each story's rating and warnings from its text, with evidence passages.
 
     Example: ficrate score data/examples --format jsonl --explain 2
     """
-    options = _read_options(
-        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
-    )
     story_model, card = _load_model(model, debug)
     scoring = Scoring(explain=explain, jobs=jobs, backend=backend.value, scheduler=scheduler)
     with _exits():
@@ -252,6 +272,7 @@ def _command_line(ctx: typer.Context, args: list[str], skip: tuple[str, ...]) ->
 
 
 @app.command()
+@reads_stories
 def train(
     ctx: typer.Context,
     sources: Annotated[
@@ -269,16 +290,9 @@ def train(
         Path | None,
         typer.Option("--relabel", help="CSV of label corrections (id/group/path, rating, warning columns 0/1)."),
     ] = None,
-    input_format: InputFormatOpt = InputFormat("auto"),
-    text_col: TextColOpt = None,
-    id_col: IdColOpt = None,
-    title_col: TitleColOpt = None,
-    rating_col: RatingColOpt = None,
-    warnings_col: WarningsColOpt = None,
-    taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress messages.")] = False,
     debug: DebugOpt = False,
+    options: ReadOptions,
 ) -> None:
     """Train a model on labelled stories, tables and/or ../shared/data, and write it with its model card.
 
@@ -289,9 +303,6 @@ def train(
     from classifier.modeling.train import train_from_sources
     from classifier.output import training_summary, training_warnings
 
-    options = _read_options(
-        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
-    )
     with _exits():
         pipeline.check_model_out(out, force)
     with _exits(ValueError):
@@ -328,6 +339,7 @@ def train(
 
 
 @app.command()
+@reads_stories
 def evaluate(
     data: Annotated[list[str], typer.Argument(help="Labelled stories, tables or ../shared/data files to evaluate on.")],
     *,
@@ -342,15 +354,8 @@ def evaluate(
     rounds: Annotated[
         int, typer.Option("--bootstrap", min=10, help="Bootstrap resamples for confidence intervals.")
     ] = 500,
-    input_format: InputFormatOpt = InputFormat("auto"),
-    text_col: TextColOpt = None,
-    id_col: IdColOpt = None,
-    title_col: TitleColOpt = None,
-    rating_col: RatingColOpt = None,
-    warnings_col: WarningsColOpt = None,
-    taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
+    options: ReadOptions,
 ) -> None:
     """Measure a model on labelled data beside a TF-IDF baseline and a lexicon rule; write a report.
 
@@ -358,9 +363,6 @@ def evaluate(
     """
     from classifier.evaluate import evaluate_model
 
-    options = _read_options(
-        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
-    )
     story_model, card = _load_model(model, debug)
     with _exits(ValueError), Steps("evaluate") as say:
         result = evaluate_model(
@@ -382,6 +384,7 @@ def evaluate(
 
 
 @app.command()
+@reads_stories
 def audit(
     paths: PathsArg,
     *,
@@ -428,15 +431,8 @@ def audit(
     resume: ResumeOpt = False,
     backend: BackendOpt = Backend.local,
     scheduler: SchedulerOpt = "local",
-    input_format: InputFormatOpt = InputFormat("auto"),
-    text_col: TextColOpt = None,
-    id_col: IdColOpt = None,
-    title_col: TitleColOpt = None,
-    rating_col: RatingColOpt = None,
-    warnings_col: WarningsColOpt = None,
-    taxonomy: TaxonomyOpt = None,
-    max_size: MaxSizeOpt = DEFAULT_MAX_SIZE,
     debug: DebugOpt = False,
+    options: ReadOptions,
 ) -> None:
     """Compare declared headers with what the text calls for: under-rated stories, missing warnings.
 
@@ -451,9 +447,6 @@ def audit(
     if fmt.value == "parquet" and output is None:  # before loading a model
         error("--format parquet needs --output FILE")
         raise typer.Exit(EXIT_ERRORS)
-    options = _read_options(
-        input_format, TableOptions(text_col, id_col, title_col, rating_col, warnings_col), taxonomy, max_size, debug
-    )
     if cross_validate:
         from classifier.label_audit import TooFewLabels
 
