@@ -414,10 +414,15 @@ def scan_note_declarations(text: str, declared: Declared, taxonomy: Taxonomy, ct
             if rating.reason:
                 _add_reason_terms(declared, rating.reason, taxonomy)
             found.append(f"rating in {ctx.where}")
+    # All the note's warning terms are mapped together once: re-mapping every term seen so far
+    # at each declaration made a note with thousands of them quadratic.
+    note_terms: list[str] = []
     for m in _EMBED_WARN_RE.finditer(text):
         terms = split_terms(m.group("value"))
         if terms:
-            _add_warning_terms(declared, terms, taxonomy)
+            note_terms.extend(terms)
             found.append(f"warnings in {ctx.where}")
+    if note_terms:
+        _add_warning_terms(declared, list(dict.fromkeys(note_terms)), taxonomy)
     ctx.found.extend(found)
     return found

@@ -1,0 +1,33 @@
+"""Review: header fields that are valid but large must still read in well under a second."""
+
+from __future__ import annotations
+
+import time
+
+from classifier.readers import ReadOptions, read_bytes
+
+BODY = "She walked to the market and bought bread. The morning was quiet and the baker smiled.\n"
+
+
+def _read_seconds(data: bytes) -> tuple[float, object]:
+    opts = ReadOptions()
+    opts.get_taxonomy()
+    t = time.perf_counter()
+    out = list(read_bytes(data, "story.txt", opts))
+    return time.perf_counter() - t, out[0]
+
+
+def test_many_warnings_in_an_authors_note_read_in_linear_time():
+    # 2,000 distinct "Warning: ..." declarations in one note (about 30 KB): each used to re-map
+    # every term seen so far, so this took minutes.
+    note = " ".join(f"Warning: w{i}." for i in range(2000))
+    data = f"Author's Note: {note}\n\n{BODY}".encode()
+    seconds, story = _read_seconds(data)
+    assert seconds < 1.0
+    assert "w1999" in story.declared.warnings.unmapped  # type: ignore[attr-defined]
+
+
+def test_a_warning_repeated_in_a_note_is_listed_once():
+    data = f"Author's Note: Warning: angst. Also, warning: angst.\n\n{BODY}".encode()
+    _, story = _read_seconds(data)
+    assert story.declared.warnings.unmapped == ["angst"]  # type: ignore[attr-defined]
