@@ -93,8 +93,14 @@ _WS = re.compile(r"\s+")
 _TERM_SPLIT = re.compile(r"\s*(?:[,;|•·\n]|\s-\s|\s–\s)\s*")
 
 
+#: Only a term's first characters are matched against the taxonomy: one field of hundreds of KB
+#: without separators was scanned in full by every pattern (seconds per file).
+TERM_MATCH_MAX_CHARS = 1000
+
+
 def normalize_term(term: str) -> str:
     """Lower-case, unify quotes/dashes and collapse whitespace for pattern matching."""
+    term = term[:TERM_MATCH_MAX_CHARS]
     t = term.replace("\u2019", "'").replace("\u2018", "'").replace("\u2013", "-").replace("\u2014", "-")
     t = t.strip().strip(".!:*_\"'()[]{}").strip()
     return _WS.sub(" ", t.lower())
