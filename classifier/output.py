@@ -568,7 +568,18 @@ def stored_metadata(path: Path, fmt: str) -> dict[str, Any] | None:
     first line of a JSONL file, the ``.run.json`` file beside a CSV one; None when there is none."""
     if fmt == "csv":
         meta = sidecar(path)
-        return _json_or_none(meta.read_text(encoding="utf-8")) if meta.is_file() else None
+        if not meta.is_file():
+            return None
+        # A damaged sidecar says nothing about which run wrote the file: refused, not resumed blind.
+        try:
+            rec = json.loads(meta.read_bytes().decode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"{meta}: --resume: cannot read the run metadata ({exc.strerror or exc})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            rec = None
+        if not is_metadata(rec):
+            raise OutputError(f"{meta}: --resume: not ficrate run metadata (damaged?); nothing appended")
+        return cast(dict[str, Any], rec)
     if not path.is_file():
         return None
     with open(path, "rb") as fh:
