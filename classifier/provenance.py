@@ -57,20 +57,25 @@ def sidecar(output: Path) -> Path:
 def difference(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """What differs between the metadata of the run that wrote a file and of this one (None: nothing
     that changes records; the ficrate version may differ, records keep their schema)."""
-    a, b = old.get(METADATA_KEY) or {}, new.get(METADATA_KEY) or {}
+    a, b = _dict(old.get(METADATA_KEY)), _dict(new.get(METADATA_KEY))
     parts = []
     if a.get("command") != b.get("command"):
         return f"written by `ficrate {a.get('command')}`, this is `ficrate {b.get('command')}`"
     if a.get("format") != b.get("format"):
         parts.append(f"format {a.get('format')} there, {b.get('format')} here")
-    ma, mb = a.get("model") or {}, b.get("model") or {}
+    ma, mb = _dict(a.get("model")), _dict(b.get("model"))
     if ma.get("sha256") != mb.get("sha256"):
         parts.append(f"model {_model(ma)} there, {_model(mb)} here")
-    oa, ob = a.get("options") or {}, b.get("options") or {}
+    oa, ob = _dict(a.get("options")), _dict(b.get("options"))
     for key in sorted(set(oa) | set(ob), key=lambda k: (k not in ob, k)):
         if oa.get(key) != ob.get(key):
             parts.append(f"{key} {_value(oa.get(key))} there, {_value(ob.get(key))} here")
     return "; ".join(parts) or None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    # A hand-edited or damaged file may hold anything where an object belongs: it then differs.
+    return value if isinstance(value, dict) else {}
 
 
 def _model(identity: dict[str, Any]) -> str:
