@@ -192,7 +192,7 @@ def unknown_field(line: str) -> re.Match[str] | None:
 # FFN's story page says ``Rated: Fiction T - ...``; its story lists and several downloaders drop
 # "Fiction" (``Rated: T - English - ...``), which is only taken as FFN when " - " fields follow.
 _FFN_RATED_RE = re.compile(
-    r"^\s*(?:rated\s*:\s*)?(?:fiction\s+(?P<rating>K\+|K|T|MA|M)\b|(?P<bare>K\+|K|T|MA|M)(?=\s+-\s+\S))(?P<rest>.*)$",
+    r"^\s*(?:rated\s*:\s*)?(?:fiction\s+(?P<rating>K\+|K|T|MA|M)(?![\w+])|(?P<bare>K\+|K|T|MA|M)(?=\s+-\s+\S))(?P<rest>.*)$",
     re.I,
 )
 _FFN_STATUS_WORDS = {"complete", "completed", "in-progress", "in progress", "incomplete", "wip", "abandoned"}

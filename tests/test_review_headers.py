@@ -39,3 +39,13 @@ def test_a_warning_repeated_in_a_note_is_listed_once():
     data = f"Author's Note: Warning: angst. Also, warning: angst.\n\n{BODY}".encode()
     _, story = _read_seconds(data)
     assert story.declared.warnings.unmapped == ["angst"]  # type: ignore[attr-defined]
+
+
+def test_ffn_fiction_k_plus_line_keeps_its_plus():
+    # FFN's own story-page line: "K+" was read as "K", "+" became the language, "English" a character.
+    data = f"Rated: Fiction K+ - English - Romance - Words: 1,234\n\n{BODY}".encode()
+    _, story = _read_seconds(data)
+    declared = story.declared  # type: ignore[attr-defined]
+    assert declared.rating.raw == "K+" and declared.rating.scale == "ffn"
+    assert declared.language == "English"
+    assert declared.tags["characters"] == [] and declared.tags["genres"] == ["Romance"]
