@@ -10,6 +10,7 @@ import multiprocessing as mp
 import os
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, wait
@@ -29,6 +30,16 @@ def _init_worker(model: Any) -> None:
     # Ctrl-C reaches the whole process group: the parent decides what is kept and stops the
     # workers; a worker that took it itself would only print a KeyboardInterrupt traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed outright (SIGKILL, OOM) never stops its pool: its workers would wait on the
+    # queue forever. Each one watches for being orphaned and exits then.
+    parent = os.getppid()
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(0)
 
 
 def _predict(model: Any, texts: list[str], explain: int) -> list[dict[str, Any]]:
