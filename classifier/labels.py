@@ -142,8 +142,11 @@ class Taxonomy:
                 )
                 for w in data["warnings"]
             )
-        except (KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise TaxonomyError(f"{source}: missing or malformed field {exc}") from None
+        except (TypeError, AttributeError, ValueError) as exc:
+            # A list where an object belongs, a number where a list does, ...
+            raise TaxonomyError(f"{source}: malformed field ({exc})") from None
         except re.error as exc:
             raise TaxonomyError(f"{source}: bad pattern: {exc}") from None
         ids = [w.id for w in self.warnings]
