@@ -23,6 +23,9 @@ ARCHIVE_WARNINGS: tuple[str, ...] = ("violence", "major_character_death", "rape_
 WARNING_STATUSES: tuple[str, ...] = ("declared", "none", "withheld", "absent")
 
 
+#: Distinct declared warning terms read per story (real headers hold a few dozen at most).
+MAX_WARNING_TERMS = 500
+
 class TaxonomyError(ValueError):
     """A taxonomy file that cannot be used."""
 
@@ -240,7 +243,12 @@ class Taxonomy:
         return None
 
     def parse_warnings(self, terms: list[str]) -> DeclaredWarnings:
-        """Map declared terms to a :class:`DeclaredWarnings` (status + canonical + unmapped)."""
+        """Map declared terms to a :class:`DeclaredWarnings` (status + canonical + unmapped).
+
+        Repeated terms count once, and at most :data:`MAX_WARNING_TERMS` distinct terms are read:
+        every term is matched against every pattern, so a cell of 100,000 terms would cost seconds.
+        """
+        terms = list(dict.fromkeys(terms))[:MAX_WARNING_TERMS]
         out = DeclaredWarnings(raw=list(terms))
         statuses: set[str] = set()
         for term in terms:

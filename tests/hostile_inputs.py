@@ -108,6 +108,18 @@ def yaml_deep_nesting(n: int) -> bytes:
     return ("---\nrating: T\ntags: " + "[" * n + "]" * n + "\n---\n\n" + BODY).encode()
 
 
+def warning_terms_cell(n: int) -> bytes:
+    # One table cell declaring n distinct warnings (every term met every taxonomy pattern).
+    return ('id,text,warnings\n1,"' + BODY.strip() + '","' + ";".join(f"w{k}" for k in range(n)) + '"\n').encode()
+
+
+def wide_table(n: int) -> bytes:
+    # A CSV of n columns: pandas builds every one of them for every chunk.
+    return (
+        ",".join(["text", *(f"c{k}" for k in range(n))]) + "\n" + ",".join([BODY.strip(), *["1"] * n]) + "\n"
+    ).encode()
+
+
 #: name -> (generator, default size). Sizes are those of issue 13 where it gives one.
 CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "40k-stars": (stars, 40_000),
@@ -125,6 +137,8 @@ CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "20k-yaml-block-list": (yaml_block_list, 20_000),
     "yaml-alias-bomb-30": (yaml_alias_bomb, 30),
     "20k-yaml-nesting": (yaml_deep_nesting, 20_000),
+    "60k-warning-terms-cell": (warning_terms_cell, 60_000),
+    "50k-column-csv": (wide_table, 50_000),
 }
 
 #: File name (and so reader) of each case.
@@ -136,4 +150,6 @@ NAMES = {
     "spine-150-refs": "book.epub",
     "1500-unclosed-font": "page.html",
     "100k-angle-brackets": "page.html",
+    "60k-warning-terms-cell": "table.csv",
+    "50k-column-csv": "table.csv",
 }

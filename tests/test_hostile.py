@@ -474,3 +474,17 @@ def test_front_matter_yaml_refused_is_one_diagnostic_and_the_story_is_read(tmp_p
     assert rec["declared"]["rating"]["canonical"] == "teen"
     assert rec["body_words"] == 14
     assert sum(d.startswith("front matter read line by line: ") for d in rec["diagnostics"]) == 1
+
+
+def test_wide_table_is_refused_in_one_line():
+    with pytest.raises(ReadError) as err:
+        list(read_bytes(hostile.wide_table(5000), "wide.csv", ReadOptions()))
+    assert "5,001 columns (at most 2,000)" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_cell_of_many_warning_terms_reads_its_first_distinct_ones():
+    from classifier.labels import MAX_WARNING_TERMS
+
+    data = hostile.warning_terms_cell(3 * MAX_WARNING_TERMS)
+    (story,) = list(read_bytes(data, "t.csv", ReadOptions()))
+    assert story.declared.warnings.raw == [f"w{k}" for k in range(MAX_WARNING_TERMS)]

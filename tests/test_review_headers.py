@@ -23,16 +23,27 @@ def test_many_warnings_in_an_authors_note_read_in_linear_time():
     note = " ".join(f"Warning: w{i}." for i in range(2000))
     data = f"Author's Note: {note}\n\n{BODY}".encode()
     seconds, story = _read_seconds(data)
-    assert seconds < 1.0
-    assert "w1999" in story.declared.warnings.unmapped  # type: ignore[attr-defined]
+    assert seconds < 5  # generous: minutes before
+    from classifier.labels import MAX_WARNING_TERMS
+
+    # The first MAX_WARNING_TERMS distinct terms are read; no real header declares more.
+    assert story.declared.warnings.unmapped == [f"w{i}" for i in range(MAX_WARNING_TERMS)]  # type: ignore[attr-defined]
 
 
 def test_one_huge_warnings_term_reads_fast():
     # A single 800 KB term without separators was matched against every taxonomy pattern in full.
     data = ("Warnings: " + "violence " * 90_000 + "\n\n" + BODY).encode()
     seconds, story = _read_seconds(data)
-    assert seconds < 1.0
+    assert seconds < 5  # generous: 3 s for this one line before
     assert story.declared.warnings.canonical == ["violence"]  # type: ignore[attr-defined]
+
+
+def test_only_a_terms_first_characters_are_matched():
+    from classifier.labels import TERM_MATCH_MAX_CHARS, load_taxonomy
+
+    tax = load_taxonomy()
+    assert tax.map_term("x" * (TERM_MATCH_MAX_CHARS - 20) + " violence") == ["violence"]
+    assert tax.map_term("x" * TERM_MATCH_MAX_CHARS + " violence") == []
 
 
 def test_a_warning_repeated_in_a_note_is_listed_once():
