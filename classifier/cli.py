@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -555,11 +554,6 @@ def serve(
 def run() -> None:
     """Console-script entry point: unexpected errors are one line unless --debug is given."""
     debug = "--debug" in sys.argv
-    if "serve" not in sys.argv[1:2] and hasattr(signal, "SIGPIPE"):
-        # A reader that stops early (``ficrate audit … | head``) ends the run as it ends any Unix
-        # filter (status 141), not as exit 1, which means "findings". The server keeps Python's
-        # ignored SIGPIPE: a client that hangs up must not kill a worker.
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app()
     except KeyboardInterrupt:
