@@ -179,23 +179,32 @@ def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterat
         raise ReadError(name, f"cannot parse {kind.upper()} table ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
+def _json_line(raw: bytes, lineno: int) -> tuple[dict[str, Any] | None, str | None] | None:
+    """One JSON-lines line: ``None`` when blank, else ``(object, None)`` or ``(None, reason)``."""
+    line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
+    if not line.strip():
+        return None
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, f"invalid JSON ({exc.msg})"
+    if not isinstance(obj, dict):
+        return None, "not a JSON object"
+    return obj, None
+
+
 def _jsonl_frames(fh: Any, name: str, chunksize: int) -> Iterator[Any]:
     import pandas as pd
 
     rows: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []
     for lineno, raw in enumerate(fh, 1):
-        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
-        if not line.strip():
+        parsed = _json_line(raw, lineno)
+        if parsed is None:
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            bad.append((lineno, f"invalid JSON ({exc.msg})"))
-            obj = None
-        if obj is not None and not isinstance(obj, dict):
-            bad.append((lineno, "not a JSON object"))
-            obj = None
+        obj, reason = parsed
+        if reason:
+            bad.append((lineno, reason))
         rows.append({"__row__": lineno, **(obj or {"__bad__": True})})
         if len(rows) >= chunksize:
             yield pd.DataFrame(rows, dtype=object), bad
@@ -337,16 +346,12 @@ def read_jsonl_lines(
                 pass  # skip the rest of the over-long line, without holding it
             yield ReadError(where, f"line larger than the {max_line:,}-byte cap (raise --max-size)")
             continue
-        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
-        if not line.strip():
+        parsed = _json_line(raw, lineno)
+        if parsed is None:
             continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield ReadError(where, f"invalid JSON ({exc.msg})")
-            continue
-        if not isinstance(obj, dict):
-            yield ReadError(where, "not a JSON object")
+        obj, reason = parsed
+        if obj is None:
+            yield ReadError(where, reason or "not a JSON object")
             continue
         if is_metadata(obj):
             continue
