@@ -134,28 +134,32 @@ def _expand_prefix(prefix: str) -> list[str]:
     return sorted(f for f in forms if f)
 
 
-def trie_pattern(words: list[str]) -> str:
-    """A regex matching exactly ``words``, factored as a character trie (fast to scan)."""
-    trie: dict[str, Any] = {}
-    for w in words:
-        node = trie
-        for ch in w:
-            node = node.setdefault(ch, {})
-        node[""] = {}
+_WORD_CHAR = re.compile(r"\w")
 
-    def build(node: dict[str, Any]) -> str:
-        ends = "" in node
-        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        if not branches:
-            return ""
-        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
-        return f"(?:{body})?" if ends else body
 
-    return "(?:" + build(trie) + ")"
+def _count_phrase(low: str, phrase: str) -> int:
+    """Non-overlapping occurrences of ``phrase`` in ``low`` as whole words (what ``\\bphrase\\b`` finds)."""
+    n, i, size = 0, low.find(phrase), len(phrase)
+    while i >= 0:
+        j = i + size
+        if (i == 0 or not _WORD_CHAR.match(low, i - 1)) and (j == len(low) or not _WORD_CHAR.match(low, j)):
+            n += 1
+            i = low.find(phrase, j)
+        else:
+            i = low.find(phrase, i + 1)
+    return n
+
+
+#: Words too common to find a phrase by (pronouns, articles, prepositions, auxiliaries).
+_FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at for with by from up down off out over into onto me my mine him his "
+    "her hers herself himself it its i you your he she we they them us our no not all is was be get got let "
+    "made make went don't didn't".split()
+)
 
 
 class CompiledLexicon:
-    """Word lists compiled for counting: exact-word lookups plus one phrase regex."""
+    """Word lists compiled for counting: exact-word lookups, and phrases where all their words occur."""
 
     def __init__(self, categories: dict[str, list[str]]) -> None:
         self.names = list(categories)
@@ -173,24 +177,43 @@ class CompiledLexicon:
                     if k not in self.words.get(form, ()):
                         self.words[form] = (*self.words.get(form, ()), k)
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
-        # A trie-factored regex: far cheaper to scan than a flat alternation of phrases.
-        self.phrase_fast = re.compile(r"\b" + trie_pattern(list(self.phrases)) + r"\b") if self.phrases else None
+        # A phrase is looked for only in passages holding all of its words (set tests on the token
+        # tally, reached from its longest word that is not a function word), then counted by its
+        # own ``str.find`` scan. One regex alternation of every phrase over every passage cost as
+        # much as tokenising it.
+        self.phrase_words = {p: frozenset(TOKEN_RE.findall(p)) for p in self.phrases}
+        self.phrases_by_key: dict[str, list[str]] = {}
+        for phrase, words in self.phrase_words.items():
+            if words:
+                key = max(sorted(words), key=lambda w: (w not in _FUNCTION_WORDS, len(w)))
+                self.phrases_by_key.setdefault(key, []).append(phrase)
+        self.phrase_keys = frozenset(self.phrases_by_key)
         self.word_set = frozenset(self.words)
 
     def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
+        """Hits per category in lower-cased ``low`` (words and phrases), and its token count."""
         counts = [0.0] * len(self.names)
         if tokens is None:
             tokens = TOKEN_RE.findall(low)
-        # Counter and the set intersection run in C; only the (few) lexicon hits are visited here.
+        # Counter and the set intersections run in C; only the (few) lexicon hits are visited here.
         tally = Counter(tokens)
         for tok in self.word_set.intersection(tally):
             c = tally[tok]
             for k in self.words[tok]:
                 counts[k] += c
-        if self.phrase_fast is not None:
-            for m in self.phrase_fast.finditer(low):
-                for k in self.phrases.get(m.group(), ()):
-                    counts[k] += 1
+        keys = tally.keys()
+        for key in self.phrase_keys.intersection(keys):
+            for phrase in self.phrases_by_key[key]:
+                if keys >= self.phrase_words[phrase]:
+                    n = _count_phrase(low, phrase)
+                    for k in self.phrases[phrase]:
+                        counts[k] += n
+        return counts, len(tokens)
+        for phrase, cats in self.phrases.items():
+            if self.phrase_words[phrase].issubset(tally):
+                n = len(self._phrase_regex(phrase).findall(low))
+                for k in cats:
+                    counts[k] += n
         return counts, len(tokens)
 
 

@@ -301,3 +301,19 @@ def test_transfer_report_scores_each_set_with_the_final_model(tiny):
     expected = float(np.mean(np.array(predicted) == Y[:, 0]))
     assert rep["texts"] == len(texts)
     assert rep["rating"]["exact_accuracy"]["value"] == pytest.approx(expected)
+
+
+def test_phrases_are_counted_on_whole_words_wherever_they_occur():
+    from classifier.features import CompiledLexicon
+
+    lex = CompiledLexicon({"a": ["his bed", "went down on", "pool of blood"], "b": ["blood", "her bed"]})
+    text = (
+        "He sat on his bed. His bedroom was cold; this bed was not his. He went down on one knee, "
+        "then went down on the floor. A pool of blood, a pool of bloody water. Her bed, her bed!"
+    ).lower()
+    counts, n = lex.count(text)
+    # "his bedroom", "this bed" and "bloody" are other words; punctuation between words is not a phrase break.
+    assert counts == [4.0, 3.0]
+    assert n == len(text.split())
+    assert lex.count("") == ([0.0, 0.0], 0)
+    assert lex.count("his his his bed bed")[0] == [1.0, 0.0]
