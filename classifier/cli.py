@@ -1,18 +1,23 @@
 """Command line: thin wrappers that parse options and call library functions.
 
-Exit codes: 0 ok, 1 findings (audit), 2 errors (some input unreadable, bad options).
+Exit codes: 0 ok, 1 findings (audit), 2 errors (some input unreadable, bad options), 130 Ctrl-C,
+141 stdout closed by its reader (``ficrate audit ... | head``): the status a shell gives a filter
+that SIGPIPE ends, without a message. SIGPIPE itself stays ignored, as Python has it: a parent
+writing to a dead worker's pipe must get an error, not die.
 Heavy modules are imported inside commands so ``ficrate --help`` stays instant.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from classifier import __version__, pipeline
 from classifier import cli_options as opt
@@ -23,7 +28,31 @@ from classifier.pipeline import Interrupted, RunResult
 from classifier.progress import Steps, progress_for, shares_terminal
 from classifier.readers import ReadOptions
 
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERRORS = 2
+EXIT_BROKEN_PIPE = 141
+
+
+class _Commands(TyperGroup):
+    """ficrate's commands; a closed stdout ends any of them with :data:`EXIT_BROKEN_PIPE`."""
+
+    def invoke(self, ctx: Any) -> Any:  # Any: the Context of the click that typer vendors
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # typer would exit 1 (findings, for audit); and the interpreter's last flush of what
+            # is still buffered would fail again and print a traceback, so that goes to /dev/null.
+            with contextlib.suppress(OSError, ValueError):
+                fd = sys.stdout.fileno()
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            raise typer.Exit(EXIT_BROKEN_PIPE) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="ficrate",
     help="Content rating and content warnings for fan fiction: read headers, score text, audit tags.",
     no_args_is_help=True,
@@ -31,10 +60,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_ERRORS = 2
 
 
 def _version(value: bool) -> None:
