@@ -214,7 +214,7 @@ def train(
         excl = read_label_table(exclude, "exclusions")
         rel = read_label_table(relabel, "corrections")
     try:
-        with Steps("train", quiet=quiet) as say:
+        with _exits(ModelError), Steps("train", quiet=quiet) as say:
             card, errors = train_from_sources(
                 sources,
                 str(out),
@@ -228,9 +228,6 @@ def train(
                 progress=say,
                 command=opt.command_line(ctx, list(sources), skip=("max_size", "quiet", "debug")),
             )
-    except ModelError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
     except KeyboardInterrupt:
         error("interrupted; no model was written")
         raise typer.Exit(130) from None
@@ -398,10 +395,8 @@ def serve(
         model=str(model) if model else None, max_bytes=max_bytes, max_batch=max_batch, threads=threads
     )
     try:
-        server.serve(config, host=host, port=port, workers=workers)
-    except ModelError as exc:
-        error(str(exc))
-        raise typer.Exit(EXIT_ERRORS) from None
+        with _exits(ModelError):
+            server.serve(config, host=host, port=port, workers=workers)
     except server.Stopped:
         typer.echo("ficrate serve: stopped (SIGTERM); in-flight requests were answered", err=True)
 
