@@ -21,7 +21,7 @@ def test_help_lists_commands_with_example():
     assert "headers" in r.output
 
 
-@pytest.mark.parametrize("command", ["headers"])
+@pytest.mark.parametrize("command", ["headers", "score", "train", "evaluate", "audit", "schema", "serve"])
 def test_every_command_help_has_an_example(command):
     r = runner.invoke(app, [command, "--help"])
     assert r.exit_code == 0
@@ -112,3 +112,21 @@ def test_table_columns_options(tmp_path):
 def test_python_dash_m_and_console_script():
     r = subprocess.run([sys.executable, "-m", "classifier", "--version"], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and r.stdout.startswith("ficrate ")
+
+
+@pytest.mark.parametrize("command", [["headers"], ["score", "--jobs", "1"], ["audit", "--jobs", "2"]])
+def test_a_reader_that_stops_early_ends_the_run_quietly_with_status_141(tmp_path, command):
+    """``ficrate audit ... | head``: exit 1 would read as findings; a closed stdout is status 141, no message."""
+    table = tmp_path / "t.jsonl"
+    story = "The rain fell on the harbour and the boats knocked together. " * 40
+    table.write_text("".join(json.dumps({"id": f"s{i}", "text": story}) + "\n" for i in range(3000)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "classifier", *command, str(table), "-f", "jsonl"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.read(200)
+    proc.stdout.close()  # the reader goes away while records are still coming
+    _out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, err.decode()) == (141, "")
