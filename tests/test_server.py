@@ -277,8 +277,10 @@ def test_access_log_on_stderr(server):
     assert '"GET /v1/model" 200' in lines[0] and "ms" in lines[0]
 
 
-def test_scoring_does_not_block_the_event_loop(server):
-    big = {"text": story_text(520_000, seed=5)}  # ~2.8 MB, under the 3 MB cap: about a second of scoring
+def test_scoring_does_not_block_the_event_loop(tmp_path):
+    # ~22 MB: over a second of scoring even on a fast machine (its own server, for the cap).
+    server = start_server(tmp_path / "stderr.log", "--max-bytes", "60000000")
+    big = {"text": story_text(4_000_000, seed=5)}
     done: dict[str, float] = {}
 
     def score_big() -> None:
@@ -298,6 +300,7 @@ def test_scoring_does_not_block_the_event_loop(server):
     assert len(pings) >= 3
     # Health checks answer while the story is scored, not after it.
     assert max(pings) < done["seconds"] / 2, (pings, done)
+    assert server.stop() == 0, server.stderr()[-2000:]
 
 
 def test_sigterm_lets_in_flight_requests_finish(tmp_path):
