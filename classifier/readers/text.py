@@ -163,7 +163,10 @@ class _Zone:
             return
         limit = min(len(lines), first + 1 + FRONT_MATTER_MAX_LINES)
         close = next((k for k in range(first + 1, limit) if lines[k].strip() in ("---", "...")), None)
-        if close is None:
+        if close is None or not _front_matter_shaped(lines, first + 1, close):
+            # An opening rule whose block never closes, or "closes" at a scene break after
+            # prose, is no front matter: taking it would make the story's start a header.
+            self.diags.append("unclosed front matter at top: read as story text")
             return
         self.body_start = close + 1
         self.diags.append("front matter at top")
@@ -530,6 +533,39 @@ _NoAliasLoader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+#: A line front matter may hold at its left margin: a ``key:`` (plain or quoted key of a few
+#: words), a list item, a comment, a tag, or the end of a flow collection. Prose fails this.
+_YAML_KEY_LINE = re.compile(r"""^(?:[^\s:#"'\-!\[\]{}][^:.!?,;"\n]{0,40}|"[^"\n]{1,40}"|'[^'\n]{1,40}')\s*:(?:\s|$)""")
+_YAML_MARGIN_LINE = re.compile(r"^(?:-(?:\s|$)|#|!|[\]}])")
+#: ``summary: |`` / ``notes: >-``: indented paragraphs follow, blank lines between them.
+_YAML_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _front_matter_shaped(lines: list[str], lo: int, hi: int) -> bool:
+    """Whether ``lines[lo:hi]`` can be a front-matter block.
+
+    It must open with a key, list item or comment; every line at the left margin must be
+    YAML-like; an indented line after a blank line must belong to a ``|`` / ``>`` block
+    (elsewhere it is an indented paragraph of story).
+    """
+    opened = in_block = after_blank = False
+    for k in range(lo, hi):
+        line = lines[k]
+        if not line.strip():
+            after_blank = True
+            continue
+        if line[0].isspace():
+            if not opened or (after_blank and not in_block):
+                return False
+        elif _YAML_KEY_LINE.match(line) or _YAML_MARGIN_LINE.match(line):
+            opened = True
+            in_block = bool(_YAML_BLOCK_SCALAR.search(line))
+        else:
+            return False
+        after_blank = False
+    return True
 
 
 def load_front_matter(source: str) -> tuple[dict[str, Any] | None, str]:

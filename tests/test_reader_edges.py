@@ -1,0 +1,66 @@
+"""Reader edge cases: unclosed front matter."""
+
+import pytest
+
+from tests.conftest import read_one
+
+PROSE = (
+    "The rain had not stopped for three days, and Mara was tired of the sound of it on the roof.\n\n"
+    "She went down to the harbour anyway, because the boats would be coming in before dark.\n"
+)
+LATER = "Later, when the lamps were lit, the first of the boats came round the point.\n"
+
+
+# -- front matter that never closes -------------------------------------------------------
+@pytest.mark.parametrize(
+    "top",
+    [
+        "---\n",  # a rule above the story, nothing after it
+        "---\ntitle: Rain\nrating: M\n\n",  # front matter whose closing line was lost
+        "---\n    ",  # an indented first paragraph right after the rule
+    ],
+    ids=["rule-then-prose", "fields-then-prose", "indented-prose"],
+)
+def test_unclosed_front_matter_does_not_swallow_the_story_up_to_a_scene_break(top):
+    s = read_one(top + PROSE + "\n---\n\n" + LATER, "rain.md")
+    assert "The rain had not stopped" in s.body
+    assert "She went down to the harbour" in s.body
+    assert s.body.rstrip().endswith("came round the point.")
+    assert "unclosed front matter at top: read as story text" in s.diagnostics
+    assert "front matter at top" not in s.diagnostics
+
+
+def test_unclosed_front_matter_fields_are_still_read_as_a_header():
+    s = read_one("---\ntitle: Rain\nrating: M\n\n" + PROSE + "\n---\n\n" + LATER, "rain.md")
+    assert s.title == "Rain"
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.rating.reason is None
+    assert s.body.startswith("The rain had not stopped")
+
+
+def test_unclosed_front_matter_without_any_closing_line_keeps_the_body():
+    s = read_one("---\nrating: T\n\n" + PROSE, "rain.md")
+    assert s.declared.rating.canonical == "teen"
+    assert s.body == PROSE.strip()
+
+
+def test_indented_paragraph_after_a_blank_line_ends_front_matter():
+    # YAML would fold "    The rain ..." into the rating: a story's indented paragraph, not a value.
+    s = read_one("---\nrating: M\n\n    " + PROSE + "\n---\n\n" + LATER, "rain.md")
+    assert s.declared.rating.canonical == "mature" and s.declared.rating.reason is None
+    assert "The rain had not stopped" in s.body
+
+
+def test_closed_front_matter_with_a_block_scalar_summary_is_still_front_matter():
+    front = "---\ntitle: Rain\nrating: M\nsummary: |\n  Mara waits.\n\n  The boats come in.\n# a comment\n---\n\n"
+    s = read_one(front + PROSE, "rain.md")
+    assert "front matter at top" in s.diagnostics
+    assert s.title == "Rain" and s.declared.rating.canonical == "mature"
+    assert s.declared.summary == "Mara waits.\n\nThe boats come in."
+    assert s.body == PROSE.strip()
+
+
+def test_a_title_between_two_rules_is_a_title_not_front_matter():
+    s = read_one("---\nHarbour Lights\n---\n\n" + PROSE)
+    assert s.title == "Harbour Lights"
+    assert s.body == PROSE.strip()
