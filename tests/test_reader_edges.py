@@ -1,4 +1,4 @@
-"""Reader edge cases: unclosed front matter."""
+"""Reader edge cases: unclosed front matter, FFN lines with middle dots."""
 
 import pytest
 
@@ -64,3 +64,46 @@ def test_a_title_between_two_rules_is_a_title_not_front_matter():
     s = read_one("---\nHarbour Lights\n---\n\n" + PROSE)
     assert s.title == "Harbour Lights"
     assert s.body == PROSE.strip()
+
+
+# -- FFN info lines with middle dots ------------------------------------------------------
+@pytest.mark.parametrize(
+    "rating, canonical", [("K", "general"), ("K+", "general"), ("T", "teen"), ("M", "mature")]
+)
+@pytest.mark.parametrize("dot", ["\u00b7", "\u2022"])
+def test_ffn_info_line_with_middle_dots(rating, canonical, dot):
+    line = f"Rated: {rating} {dot} English {dot} Romance/Humor {dot} Words: 1,234"
+    s = read_one("Harbour Lights by someone\n" + line + "\n\n" + PROSE)
+    assert s.format == "ffn-txt"
+    assert s.title == "Harbour Lights"
+    assert s.declared.rating.to_dict() == {"raw": rating, "scale": "ffn", "canonical": canonical}
+    assert s.declared.rating.reason is None
+    assert s.declared.language == "English"
+    assert s.declared.tags["genres"] == ["Romance", "Humor"]
+    assert s.declared.words == 1234
+    assert s.body == PROSE.strip()
+
+
+def test_ffn_fiction_line_with_dots_keeps_characters_pairings_and_status():
+    line = "Rated: Fiction T \u00b7 English \u00b7 Drama \u00b7 [Mara, Ion] Tess \u00b7 Chapters: 2 \u00b7 Status: Complete"
+    s = read_one("Harbour Lights by someone\n" + line + "\n\n" + PROSE)
+    d = s.declared
+    assert d.rating.canonical == "teen"
+    assert d.tags["characters"] == ["Mara", "Ion", "Tess"]
+    assert d.tags["relationships"] == ["Mara/Ion"]
+    assert d.chapters == "2" and d.raw["ffn status"] == "Complete"
+
+
+def test_ffn_line_with_dots_wrapped_onto_the_next_line():
+    top = "Rated: Fiction T \u00b7 English \u00b7 Drama \u00b7 Mara,\nIon \u00b7 Words: 900 \u00b7 Status: Complete\n\n"
+    s = read_one("Harbour Lights by someone\n" + top + PROSE)
+    assert s.declared.words == 900 and s.declared.tags["characters"] == ["Mara", "Ion"]
+    assert s.body == PROSE.strip()
+
+
+def test_a_dotted_rating_with_reasons_is_not_an_ffn_line():
+    # As with " - ": without FFN's own fields after it, the rest is the rating's reason.
+    s = read_one("Rating: M \u00b7 violence\n\n" + PROSE)
+    assert s.format == "txt"
+    assert s.declared.rating.canonical == "mature"
+    assert s.declared.warnings.canonical == ["violence"]

@@ -42,7 +42,7 @@ _END_NOTES_RE = re.compile(
 )
 #: The rest of an FFN metadata line wrapped onto the next line.
 _FFN_CONTINUED_RE = re.compile(
-    r"(?:^|\s-\s)(?:words|chapters|reviews|favs|follows|updated|published|status|id):\s", re.I
+    r"(?:^|\s[-\u00b7\u2022]\s)(?:words|chapters|reviews|favs|follows|updated|published|status|id):\s", re.I
 )
 #: A label alone on its line that opens the notes after a story (AO3's afterword, as text).
 _END_LABEL_RE = re.compile(
@@ -245,6 +245,8 @@ class _Zone:
 
     def _inline_fields(self, i: int, s: str) -> int | None:
         """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line."""
+        if is_ffn_line(s):
+            return None  # "Rated: K · Words: 900" splits into fields too, but is FFN's one line
         shape = _inline_fields(s)
         if not shape:
             return None
@@ -659,7 +661,7 @@ def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str
             if j >= len(lines) or not lines[j].strip():
                 break
             nxt = lines[j].strip()
-            if not (value.rstrip().endswith(("-", ",")) or _FFN_CONTINUED_RE.search(nxt)):
+            if not (value.rstrip().endswith(("-", ",", "\u00b7", "\u2022")) or _FFN_CONTINUED_RE.search(nxt)):
                 break
             value = value.rstrip() + " " + nxt
             j += 1
