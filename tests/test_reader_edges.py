@@ -1,4 +1,6 @@
-"""Reader edge cases: unclosed front matter, FFN lines with middle dots."""
+"""Reader edge cases: unclosed front matter, FFN lines with middle dots, directories with no story files."""
+
+import os
 
 import pytest
 
@@ -107,3 +109,62 @@ def test_a_dotted_rating_with_reasons_is_not_an_ffn_line():
     assert s.format == "txt"
     assert s.declared.rating.canonical == "mature"
     assert s.declared.warnings.canonical == ["violence"]
+
+
+# -- directories with nothing to read -----------------------------------------------------
+def _cli_errors(stderr: str) -> list[str]:
+    return [ln for ln in stderr.splitlines() if ln.startswith("ficrate: ") and "could not be read" not in ln]
+
+
+@pytest.mark.parametrize("command", ["headers", "score"])
+def test_a_directory_without_story_files_is_a_failed_input_and_the_batch_goes_on(tmp_path, command):
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+    from tests.conftest import EXAMPLES
+
+    (tmp_path / "empty").mkdir()
+    tables = tmp_path / "only-tables"
+    (tables / "deeper").mkdir(parents=True)
+    (tables / "rows.csv").write_text("id,text\n1,A story in a table.\n")
+    (tables / ".hidden.txt").write_text(PROSE)
+    good = tmp_path / "good.txt"
+    good.write_bytes((EXAMPLES / "bakery-morning.txt").read_bytes())
+    args = [command, str(tmp_path / "empty"), str(good), str(tables), "-f", "jsonl"]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2, r.stderr
+    assert _cli_errors(r.stderr) == [
+        f"ficrate: {tmp_path / 'empty'}: no story files in it (.txt, .md, .html, .epub; tables are read only when named)",
+        f"ficrate: {tables}: no story files in it (.txt, .md, .html, .epub; tables are read only when named)",
+    ]
+    assert "2 input(s) could not be read" in r.stderr
+    assert len(r.stdout.splitlines()) == 1
+
+
+def test_expand_paths_reports_empty_directories_and_globs_in_place(tmp_path):
+    from classifier.readers import ReadError, expand_paths
+
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "a.txt").write_text(PROSE)
+    items = list(expand_paths([str(tmp_path / "empty"), str(tmp_path / "full"), str(tmp_path / "empty" / "*")]))
+    assert [str(i) if isinstance(i, ReadError) else i for i in items] == [
+        f"{tmp_path / 'empty'}: no story files in it (.txt, .md, .html, .epub; tables are read only when named)",
+        str(tmp_path / "full" / "a.txt"),
+        f"{tmp_path / 'empty' / '*'}: glob matched only directories without story files",
+    ]
+
+
+def test_a_directory_that_cannot_be_listed_reports_why_not_emptiness(tmp_path, monkeypatch):
+    from classifier.readers import ReadError, expand_paths
+
+    def unlistable(root, onerror=None, followlinks=False):
+        # As os.walk does for a directory it may not list (tests run as root, so chmod cannot).
+        onerror(PermissionError(13, "Permission denied", str(root)))
+        return iter(())
+
+    (tmp_path / "locked").mkdir()
+    monkeypatch.setattr(os, "walk", unlistable)
+    items = list(expand_paths([str(tmp_path / "locked")]))
+    assert [str(i) for i in items if isinstance(i, ReadError)] == [f"{tmp_path / 'locked'}: Permission denied"]
+    assert len(items) == 1
