@@ -1,4 +1,5 @@
-"""Reader edge cases: unclosed front matter, FFN lines with middle dots, directories with no story files."""
+"""Reader edge cases: unclosed front matter, FFN lines with middle dots, directories with no story
+files, tables that are not UTF-8."""
 
 import os
 
@@ -69,9 +70,7 @@ def test_a_title_between_two_rules_is_a_title_not_front_matter():
 
 
 # -- FFN info lines with middle dots ------------------------------------------------------
-@pytest.mark.parametrize(
-    "rating, canonical", [("K", "general"), ("K+", "general"), ("T", "teen"), ("M", "mature")]
-)
+@pytest.mark.parametrize("rating, canonical", [("K", "general"), ("K+", "general"), ("T", "teen"), ("M", "mature")])
 @pytest.mark.parametrize("dot", ["\u00b7", "\u2022"])
 def test_ffn_info_line_with_middle_dots(rating, canonical, dot):
     line = f"Rated: {rating} {dot} English {dot} Romance/Humor {dot} Words: 1,234"
@@ -168,3 +167,96 @@ def test_a_directory_that_cannot_be_listed_reports_why_not_emptiness(tmp_path, m
     items = list(expand_paths([str(tmp_path / "locked")]))
     assert [str(i) for i in items if isinstance(i, ReadError)] == [f"{tmp_path / 'locked'}: Permission denied"]
     assert len(items) == 1
+
+
+# -- tables that are not UTF-8 ------------------------------------------------------------
+TITLE = "Caf\u00e9 \u201cNoir\u201d"
+TEXT = "\u201cHello,\u201d she said \u2014 na\u00efve, and the caf\u00e9 door swung shut behind her."
+
+
+def _table_bytes(kind: str, rows: list[dict], encoding: str = "cp1252") -> bytes:
+    import json
+
+    import pandas as pd
+
+    if kind in ("csv", "tsv"):
+        return pd.DataFrame(rows).to_csv(sep="," if kind == "csv" else "\t", index=False).encode(encoding)
+    if kind == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode(encoding)
+    return json.dumps(rows, ensure_ascii=False).encode(encoding)
+
+
+def _table_stories(path):
+    from classifier.readers import ReadError, iter_stories
+
+    items = list(iter_stories([str(path)]))
+    assert not [i for i in items if isinstance(i, ReadError)], items
+    return items
+
+
+@pytest.mark.parametrize(
+    "kind, gz", [("csv", False), ("tsv", False), ("jsonl", False), ("json", False), ("csv", True), ("jsonl", True)]
+)
+def test_cp1252_table_cells_are_decoded_as_cp1252(tmp_path, kind, gz):
+    import gzip
+
+    data = _table_bytes(kind, [{"id": "r1", "title": TITLE, "text": TEXT}])
+    path = tmp_path / f"t.{kind}{'.gz' if gz else ''}"
+    path.write_bytes(gzip.compress(data) if gz else data)
+    (story,) = _table_stories(path)
+    assert (story.title, story.body) == (TITLE, TEXT)
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl"])
+def test_a_table_mixing_utf8_and_cp1252_rows_reads_each_row_in_its_own_encoding(tmp_path, kind):
+    utf8 = _table_bytes(kind, [{"id": "u", "title": TITLE, "text": TEXT}], "utf-8")
+    cp = _table_bytes(kind, [{"id": "c", "title": TITLE, "text": TEXT}])
+    if kind == "csv":
+        cp = cp.split(b"\n", 1)[1]  # the header once
+    path = tmp_path / f"t.{kind}"
+    path.write_bytes(utf8 + cp)
+    stories = _table_stories(path)
+    assert [(s.id, s.title, s.body) for s in stories] == [("u", TITLE, TEXT), ("c", TITLE, TEXT)]
+
+
+def test_characters_across_a_decoded_block_boundary_are_kept(tmp_path):
+    from classifier.readers.tables import _PIECE
+
+    # UTF-8 characters of 2, 3 and 4 bytes fall across every piece boundary somewhere.
+    long_text = ("\u00e9\u2014\U0001f600 snow " * (_PIECE // 8)).strip()
+    path = tmp_path / "long.csv"
+    path.write_bytes(_table_bytes("csv", [{"id": "x", "text": long_text}], "utf-8"))
+    (story,) = _table_stories(path)
+    assert story.body == long_text
+    cp_text = ("caf\u00e9 \u201cnoir\u201d " * (_PIECE // 10)).strip()
+    path.write_bytes(_table_bytes("csv", [{"id": "x", "text": cp_text}]))
+    (story,) = _table_stories(path)
+    assert story.body == cp_text
+
+
+def test_cp1252_jsonl_on_stdin_is_decoded_as_cp1252(monkeypatch):
+    import io
+    import sys
+
+    from classifier.readers import ReadOptions, read_path
+
+    data = _table_bytes("jsonl", [{"id": "r1", "title": TITLE, "text": TEXT}])
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    (story,) = list(read_path("-", ReadOptions(input_format="jsonl")))
+    assert (story.title, story.body) == (TITLE, TEXT)
+
+
+def test_parquet_binary_cells_are_decoded_as_a_file_is(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "t.parquet"
+    rows = [
+        {"id": "r1", "title": TITLE.encode("cp1252"), "text": TEXT.encode("cp1252")},
+        {"id": "r2", "title": b"x", "text": b"\x89PNG\r\n\x1a\n" + bytes(32)},
+    ]
+    pd.DataFrame(rows).to_parquet(path)
+    from classifier.readers import ReadError, iter_stories
+
+    story, error = list(iter_stories([str(path)]))
+    assert (story.title, story.body) == (TITLE, TEXT)
+    assert isinstance(error, ReadError) and str(error) == f"{path} row 2: binary data (a PNG image), not text"

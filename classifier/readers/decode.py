@@ -181,3 +181,45 @@ def _refuse_control_soup(text: str, name: str) -> None:
     bad = len(_CONTROL.findall(sample))
     if bad > max(8, 0.02 * len(sample)):
         raise ReadError(name, "binary data (mostly control characters), not text")
+
+
+class LineDecoder:
+    """Decode a file line by line as :func:`decode_bytes` decodes a whole one: UTF-8 where a
+    line is valid UTF-8, else the legacy encoding that the first non-UTF-8 line was found to be
+    in (cp1252 for most fan fiction).
+
+    For tables streamed from disk, whose size is not capped: nothing is held but one line or block.
+    """
+
+    def __init__(self) -> None:
+        #: The legacy encoding in use once a piece needed one.
+        self.legacy: str | None = None
+
+    def decode(self, line: bytes) -> str:
+        """``line`` as text."""
+        if line.isascii():
+            return line.decode("ascii")
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        if self.legacy is not None:
+            try:
+                return line.decode(self.legacy)
+            except (UnicodeDecodeError, LookupError):
+                pass  # a byte the encoding has no character for: guess again for this line
+        text, encoding = _decode_legacy(line)
+        self.legacy = self.legacy or encoding
+        return text
+
+    def to_utf8(self, data: bytes) -> bytes:
+        """``data`` (whole lines, or a stretch of a file) as UTF-8: itself when it already is,
+        else each of its lines decoded on its own."""
+        if data.isascii():
+            return data
+        try:
+            data.decode("utf-8")
+            return data
+        except UnicodeDecodeError:
+            pass
+        return "\n".join(self.decode(line) for line in data.split(b"\n")).encode("utf-8")
