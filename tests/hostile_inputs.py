@@ -126,6 +126,11 @@ def cp1252_table(n: int) -> bytes:
     return ("id,text\n" + row * n).encode("cp1252")
 
 
+def junk_csv(n: int) -> bytes:
+    # Lines no 8-bit encoding reads cleanly (cp1252 has no 0x81): the encoding is guessed once, not per line.
+    return b"id,text\n" + (b'1,"' + bytes(range(0x80, 0x100)) + b'"\n') * n
+
+
 #: name -> (generator, default size). Sizes are those of issue 13 where it gives one.
 CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "40k-stars": (stars, 40_000),
@@ -146,6 +151,7 @@ CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "60k-warning-terms-cell": (warning_terms_cell, 60_000),
     "50k-column-csv": (wide_table, 50_000),
     "20k-row-cp1252-csv": (cp1252_table, 20_000),
+    "20k-row-junk-csv": (junk_csv, 20_000),
 }
 
 #: File name (and so reader) of each case.
@@ -160,4 +166,5 @@ NAMES = {
     "60k-warning-terms-cell": "table.csv",
     "50k-column-csv": "table.csv",
     "20k-row-cp1252-csv": "table.csv",
+    "20k-row-junk-csv": "table.csv",
 }

@@ -186,13 +186,13 @@ def _refuse_control_soup(text: str, name: str) -> None:
 class LineDecoder:
     """Decode a file line by line as :func:`decode_bytes` decodes a whole one: UTF-8 where a
     line is valid UTF-8, else the legacy encoding that the first non-UTF-8 line was found to be
-    in (cp1252 for most fan fiction).
+    in (cp1252 for most fan fiction; a byte it has no character for becomes U+FFFD).
 
     For tables streamed from disk, whose size is not capped: nothing is held but one line or block.
     """
 
     def __init__(self) -> None:
-        #: The legacy encoding in use once a piece needed one.
+        #: The legacy encoding in use once a line needed one.
         self.legacy: str | None = None
 
     def decode(self, line: bytes) -> str:
@@ -204,12 +204,10 @@ class LineDecoder:
         except UnicodeDecodeError:
             pass
         if self.legacy is not None:
-            try:
-                return line.decode(self.legacy)
-            except (UnicodeDecodeError, LookupError):
-                pass  # a byte the encoding has no character for: guess again for this line
-        text, encoding = _decode_legacy(line)
-        self.legacy = self.legacy or encoding
+            # Guessed once per file: guessing again per line would run charset-normalizer on
+            # every line of a file of junk.
+            return line.decode(self.legacy, "replace")
+        text, self.legacy = _decode_legacy(line)
         return text
 
     def to_utf8(self, data: bytes) -> bytes:
