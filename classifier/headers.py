@@ -189,16 +189,23 @@ def unknown_field(line: str) -> re.Match[str] | None:
     return m if ok else None
 
 
+#: Between the fields of an FFN line: `` - `` on the site, `` · `` or `` • `` in its app, its
+#: mobile pages and the downloaders that copy them.
+FFN_SEP = r"\s+[-\u00b7\u2022]\s+"
 # FFN's story page says ``Rated: Fiction T - ...``; its story lists and several downloaders drop
 # "Fiction" (``Rated: T - English - ...``), which is only taken as FFN when " - " fields follow.
 _FFN_RATED_RE = re.compile(
-    r"^\s*(?:rated\s*:\s*)?(?:fiction\s+(?P<rating>K\+|K|T|MA|M)(?![\w+])|(?P<bare>K\+|K|T|MA|M)(?=\s+-\s+\S))(?P<rest>.*)$",
+    r"^\s*(?:rated\s*:\s*)?(?:fiction\s+(?P<rating>K\+|K|T|MA|M)(?![\w+])|(?P<bare>K\+|K|T|MA|M)(?="
+    + FFN_SEP
+    + r"\S))(?P<rest>.*)$",
     re.I,
 )
+# A separator starts only where a whitespace run starts: a long run is scanned once, not once per space.
+_FFN_SPLIT_RE = re.compile(r"(?<!\s)" + FFN_SEP)
 _FFN_STATUS_WORDS = {"complete", "completed", "in-progress", "in progress", "incomplete", "wip", "abandoned"}
 _FFN_KEYS = {"words", "chapters", "reviews", "favs", "follows", "updated", "published", "status", "id"}
 # Without "Fiction", FFN's own fields must follow: "Rating: M - violence, language" is a rating and its reason.
-_FFN_KEY_RE = re.compile(r"\s-\s(?:" + "|".join(sorted(_FFN_KEYS)) + r")\s*:", re.I)
+_FFN_KEY_RE = re.compile(r"\s[-\u00b7\u2022]\s(?:" + "|".join(sorted(_FFN_KEYS)) + r")\s*:", re.I)
 
 
 def _ffn_match(value: str) -> re.Match[str] | None:
@@ -215,7 +222,8 @@ def is_ffn_line(line: str) -> bool:
 
 
 def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
-    """Apply an FFN metadata line such as ``Rated: Fiction T - English - Genre - Chars - Words: N - ...``.
+    """Apply an FFN metadata line such as ``Rated: Fiction T - English - Genre - Chars - Words: N - ...``
+    (fields may also be separated by ``·`` or ``•``).
 
     Parameters
     ----------
@@ -240,7 +248,7 @@ def parse_ffn_rated(value: str, declared: Declared, taxonomy: Taxonomy) -> bool:
         return False
     declared.rating = taxonomy.parse_rating(m.group("rating") or m.group("bare"), scale_hint="ffn")
     declared.raw["ffn rating"] = m.group("rating") or m.group("bare")
-    parts = [p.strip() for p in re.split(r"\s+-\s+", m.group("rest").strip(" -")) if p.strip()]
+    parts = [p.strip() for p in _FFN_SPLIT_RE.split(m.group("rest").strip(" -\u00b7\u2022")) if p.strip()]
     position = 0
     for part in parts:
         kv = re.match(r"^(?P<k>[A-Za-z ]+):\s*(?P<v>.*)$", part)

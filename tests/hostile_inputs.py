@@ -120,6 +120,17 @@ def wide_table(n: int) -> bytes:
     ).encode()
 
 
+def cp1252_table(n: int) -> bytes:
+    # A cp1252 CSV whose every line is decoded on its own (UTF-8 first, then cp1252).
+    row = '1,"He said \u201cd\u00e9j\u00e0 vu\u201d and walked home.\n\nShe waited."\n'
+    return ("id,text\n" + row * n).encode("cp1252")
+
+
+def junk_csv(n: int) -> bytes:
+    # Lines no 8-bit encoding reads cleanly (cp1252 has no 0x81): the encoding is guessed once, not per line.
+    return b"id,text\n" + (b'1,"' + bytes(range(0x80, 0x100)) + b'"\n') * n
+
+
 #: name -> (generator, default size). Sizes are those of issue 13 where it gives one.
 CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "40k-stars": (stars, 40_000),
@@ -139,6 +150,8 @@ CASES: dict[str, tuple[Callable[[int], bytes], int]] = {
     "20k-yaml-nesting": (yaml_deep_nesting, 20_000),
     "60k-warning-terms-cell": (warning_terms_cell, 60_000),
     "50k-column-csv": (wide_table, 50_000),
+    "20k-row-cp1252-csv": (cp1252_table, 20_000),
+    "20k-row-junk-csv": (junk_csv, 20_000),
 }
 
 #: File name (and so reader) of each case.
@@ -152,4 +165,6 @@ NAMES = {
     "100k-angle-brackets": "page.html",
     "60k-warning-terms-cell": "table.csv",
     "50k-column-csv": "table.csv",
+    "20k-row-cp1252-csv": "table.csv",
+    "20k-row-junk-csv": "table.csv",
 }

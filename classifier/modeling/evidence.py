@@ -76,11 +76,43 @@ def evidence_hits(low: str, label: str) -> list[int]:
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n[ \t]*\n""")
 
 
+#: Words that a period follows inside a sentence ("Mr. Smith", "e.g. tea"), lower-cased, dots
+#: inside kept. "etc." and "a.m." are left out: they end sentences as often as not.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms mx dr st prof sr jr mt ft lt col gen capt cpt sgt cmdr rev fr hon gov pres sen rep "
+    "vs cf e.g i.e approx".split()
+)
+#: Longest abbreviation, so the look back before a period stays a few characters.
+_ABBREV_MAX = max(len(a) for a in _ABBREVIATIONS)
+
+
+def _inside_sentence(text: str, lo: int, dot: int) -> bool:
+    """Whether the period at ``dot`` ends an abbreviation or an initial ("J. R. Hartley"), not a sentence.
+
+    Only the word before it is read, at most a few characters back, so splitting stays linear.
+    """
+    j = dot
+    while j > lo and (text[j - 1].isalpha() or text[j - 1] == "."):
+        j -= 1
+        if dot - j > _ABBREV_MAX:
+            return False  # a longer word: no abbreviation of ours
+    word = text[j:dot]
+    if len(word) == 1:
+        return word.isupper()
+    return word.lower() in _ABBREVIATIONS
+
+
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The sentences of ``text[start:end]`` as body offsets, surrounding whitespace left out."""
+    """The sentences of ``text[start:end]`` as body offsets, surrounding whitespace left out.
+
+    A period after a title or common abbreviation (``Mr.``, ``Dr.``, ``e.g.``) or an initial
+    (``J. R.``) does not end a sentence.
+    """
     spans: list[tuple[int, int]] = []
     lo = start
     for m in _SENTENCE_END.finditer(text, start, end):
+        if m.group() == "." and _inside_sentence(text, lo, m.start()):
+            continue
         spans.append((lo, m.end()))
         lo = m.end()
     spans.append((lo, end))

@@ -181,3 +181,43 @@ def _refuse_control_soup(text: str, name: str) -> None:
     bad = len(_CONTROL.findall(sample))
     if bad > max(8, 0.02 * len(sample)):
         raise ReadError(name, "binary data (mostly control characters), not text")
+
+
+class LineDecoder:
+    """Decode a file line by line as :func:`decode_bytes` decodes a whole one: UTF-8 where a
+    line is valid UTF-8, else the legacy encoding that the first non-UTF-8 line was found to be
+    in (cp1252 for most fan fiction; a byte it has no character for becomes U+FFFD).
+
+    For tables streamed from disk, whose size is not capped: nothing is held but one line or block.
+    """
+
+    def __init__(self) -> None:
+        #: The legacy encoding in use once a line needed one.
+        self.legacy: str | None = None
+
+    def decode(self, line: bytes) -> str:
+        """``line`` as text."""
+        if line.isascii():
+            return line.decode("ascii")
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        if self.legacy is not None:
+            # Guessed once per file: guessing again per line would run charset-normalizer on
+            # every line of a file of junk.
+            return line.decode(self.legacy, "replace")
+        text, self.legacy = _decode_legacy(line)
+        return text
+
+    def to_utf8(self, data: bytes) -> bytes:
+        """``data`` (whole lines, or a stretch of a file) as UTF-8: itself when it already is,
+        else each of its lines decoded on its own."""
+        if data.isascii():
+            return data
+        try:
+            data.decode("utf-8")
+            return data
+        except UnicodeDecodeError:
+            pass
+        return "\n".join(self.decode(line) for line in data.split(b"\n")).encode("utf-8")

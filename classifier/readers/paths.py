@@ -19,10 +19,15 @@ from classifier.readers.errors import ReadError
 #: Extensions picked up when walking a directory. Tables (CSV/JSONL/Parquet) in a story
 #: folder are usually metadata, so they are read only when named (or globbed) explicitly.
 STORY_EXTENSIONS = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub", ""}
+_NO_STORY_FILES = "no story files in it (.txt, .md, .html, .epub; tables are read only when named)"
 
 
 def expand_paths(paths: Iterable[str]) -> Iterator[str | ReadError]:
-    """Expand files, directories (recursive, sorted) and globs; ``-`` is stdin."""
+    """Expand files, directories (recursive, sorted) and globs; ``-`` is stdin.
+
+    A directory or glob that yields no file to read is a :class:`ReadError` in its place, as a
+    missing file is.
+    """
     for raw in paths:
         if raw == "-":
             yield "-"
@@ -31,7 +36,7 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str | ReadError]:
             if not os.path.lexists(raw):
                 yield ReadError(raw, "no such file or directory")
             elif os.path.isdir(raw):
-                yield from _walk(Path(raw))
+                yield from _or_none_found(_walk(Path(raw)), raw, _NO_STORY_FILES)
             else:
                 yield raw
             continue
@@ -39,15 +44,31 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str | ReadError]:
         if not matches:
             yield ReadError(raw, "glob matched nothing")
             continue
-        seen: set[str] = set()
-        for m in matches:
-            for item in _walk(Path(m)) if os.path.isdir(m) else iter([m]):
-                key = os.path.normpath(item) if isinstance(item, str) else None
-                if key is not None and key in seen:
-                    continue  # ``dir/**`` matches a folder and the files inside it
-                if key is not None:
-                    seen.add(key)
-                yield item
+        yield from _or_none_found(_glob_files(matches), raw, "glob matched only directories without story files")
+
+
+def _or_none_found(items: Iterator[str | ReadError], raw: str, reason: str) -> Iterator[str | ReadError]:
+    """``items``, or a :class:`ReadError` for ``raw`` when they are empty: an input that names
+    nothing to read is a failed input (exit status 2), never silently skipped."""
+    empty = True
+    for item in items:
+        empty = False
+        yield item
+    if empty:
+        yield ReadError(raw, reason)
+
+
+def _glob_files(matches: list[str]) -> Iterator[str | ReadError]:
+    """The files of a glob's matches, directories walked, each file once."""
+    seen: set[str] = set()
+    for m in matches:
+        for item in _walk(Path(m)) if os.path.isdir(m) else iter([m]):
+            key = os.path.normpath(item) if isinstance(item, str) else None
+            if key is not None and key in seen:
+                continue  # ``dir/**`` matches a folder and the files inside it
+            if key is not None:
+                seen.add(key)
+            yield item
 
 
 def _walk(root: Path) -> Iterator[str | ReadError]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -14,6 +15,7 @@ from typing import IO, Any
 from classifier.extras import load_extra, missing_extra_message
 from classifier.labels import Taxonomy, split_terms
 from classifier.provenance import METADATA_KEY
+from classifier.readers.decode import LineDecoder, decode_bytes
 from classifier.readers.errors import ReadError
 from classifier.story import Declared, Story
 
@@ -129,6 +131,58 @@ def _binary(source: bytes | str) -> Any:
     return open(source, "rb")
 
 
+#: Bytes read and decoded at once.
+_PIECE = 1 << 20
+
+
+def _incomplete_utf8_tail(piece: bytes) -> int:
+    """How many bytes at the end of ``piece`` start a UTF-8 character that the next piece ends."""
+    for back in range(1, min(4, len(piece)) + 1):
+        byte = piece[-back]
+        if byte & 0xC0 == 0x80:
+            continue  # a continuation byte: its lead is further back
+        if byte >= 0xC0:
+            length = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return back if length > back else 0
+        return 0
+    return 0
+
+
+class _Utf8Reader(io.RawIOBase):
+    """A binary file read as UTF-8 whatever it was written in: blocks that are UTF-8 pass as
+    they are, the lines of the others go through
+    :class:`~classifier.readers.decode.LineDecoder`, so cp1252 cells and files mixing UTF-8
+    with cp1252 lines reach the parser as the text they are."""
+
+    def __init__(self, fh: Any) -> None:
+        self._fh = fh
+        self._decoder = LineDecoder()
+        self._buf = memoryview(b"")
+        self._carry = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        while not self._buf:
+            block = self._fh.read(_PIECE)
+            data, self._carry = self._carry + block, b""
+            if not data:
+                return 0
+            if block and (cut := _incomplete_utf8_tail(data)):
+                # A character split between two blocks is decoded whole, with the next one.
+                data, self._carry = data[:-cut], data[-cut:]
+            self._buf = memoryview(self._decoder.to_utf8(data))
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        return n
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
+
+
 def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterator[Any]:
     """DataFrames of at most ``chunksize`` rows, streamed from bytes or straight from a path."""
     import pandas as pd
@@ -145,7 +199,7 @@ def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterat
             return
         if kind == "json":
             with _binary(source) as fh:
-                obj = json.loads(fh.read().decode("utf-8-sig"))
+                obj = json.loads(decode_bytes(fh.read(), name)[0])
             if isinstance(obj, dict):
                 obj = [obj]
             if not isinstance(obj, list):
@@ -162,7 +216,7 @@ def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterat
         if n_cols > MAX_TABLE_COLUMNS:
             # pandas builds every column of every chunk: 50,000 columns cost seconds per chunk.
             raise ReadError(name, f"{n_cols:,} columns (at most {MAX_TABLE_COLUMNS:,}): not a table of stories")
-        with _binary(source) as fh:
+        with io.BufferedReader(_Utf8Reader(_binary(source)), _PIECE) as fh:
             reader = pd.read_csv(
                 fh,
                 sep=sep,
@@ -179,9 +233,9 @@ def _frames(source: bytes | str, kind: str, name: str, chunksize: int) -> Iterat
         raise ReadError(name, f"cannot parse {kind.upper()} table ({type(exc).__name__}: {str(exc)[:120]})") from None
 
 
-def _json_line(raw: bytes, lineno: int) -> tuple[dict[str, Any] | None, str | None] | None:
+def _json_line(raw: bytes, lineno: int, decoder: LineDecoder) -> tuple[dict[str, Any] | None, str | None] | None:
     """One JSON-lines line: ``None`` when blank, else ``(object, None)`` or ``(None, reason)``."""
-    line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8", "replace")
+    line = decoder.decode(raw[3:] if lineno == 1 and raw.startswith(codecs.BOM_UTF8) else raw)
     if not line.strip():
         return None
     try:
@@ -198,8 +252,9 @@ def _jsonl_frames(fh: Any, name: str, chunksize: int) -> Iterator[Any]:
 
     rows: list[dict[str, Any]] = []
     bad: list[tuple[int, str]] = []
+    decoder = LineDecoder()
     for lineno, raw in enumerate(fh, 1):
-        parsed = _json_line(raw, lineno)
+        parsed = _json_line(raw, lineno, decoder)
         if parsed is None:
             continue
         obj, reason = parsed
@@ -245,12 +300,23 @@ def _columns(columns: list[str], options: TableOptions, path: str) -> _Columns:
     )
 
 
+def _cell_text(value: Any, where: str) -> Any:
+    """A cell as read, except that bytes (a Parquet binary column) are decoded as a file is."""
+    if isinstance(value, (bytes, bytearray)):
+        return decode_bytes(bytes(value), where)[0]
+    return value
+
+
 def _row_story(
     row: dict[str, Any], cols: _Columns, rowno: int, path: str, kind: str, taxonomy: Taxonomy
 ) -> Story | ReadError:
     """One row as a story, or the error that names it."""
     where = f"{path} row {rowno}"
-    text = row.get(cols.text)
+    try:
+        text = _cell_text(row.get(cols.text), where)
+        title = _cell_text(row.get(cols.title), where) if cols.title else None
+    except ReadError as exc:
+        return exc
     if _is_missing(text):
         return ReadError(where, f"missing text in column {cols.text!r}")
     if not isinstance(text, str):
@@ -260,7 +326,7 @@ def _row_story(
         id=str(sid) if not _is_missing(sid) and sid is not None else f"{Path(path).stem or path}:{rowno}",
         path=f"{path}#row={rowno}",
         format=f"table-{kind}",
-        title=str(row[cols.title]) if cols.title and not _is_missing(row.get(cols.title)) else None,
+        title=str(title) if not _is_missing(title) else None,
         body=text.replace("\r\n", "\n").strip(),
     )
     declared = Declared()
@@ -335,6 +401,7 @@ def read_jsonl_lines(
     line's error, not the stream's), and a line over ``max_line`` bytes is refused on its own.
     """
     lineno = 0
+    decoder = LineDecoder()
     while True:
         raw = fh.readline(max_line + 1)
         if not raw:
@@ -346,7 +413,7 @@ def read_jsonl_lines(
                 pass  # skip the rest of the over-long line, without holding it
             yield ReadError(where, f"line larger than the {max_line:,}-byte cap (raise --max-size)")
             continue
-        parsed = _json_line(raw, lineno)
+        parsed = _json_line(raw, lineno, decoder)
         if parsed is None:
             continue
         obj, reason = parsed

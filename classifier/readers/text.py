@@ -42,7 +42,7 @@ _END_NOTES_RE = re.compile(
 )
 #: The rest of an FFN metadata line wrapped onto the next line.
 _FFN_CONTINUED_RE = re.compile(
-    r"(?:^|\s-\s)(?:words|chapters|reviews|favs|follows|updated|published|status|id):\s", re.I
+    r"(?:^|\s[-\u00b7\u2022]\s)(?:words|chapters|reviews|favs|follows|updated|published|status|id):\s", re.I
 )
 #: A label alone on its line that opens the notes after a story (AO3's afterword, as text).
 _END_LABEL_RE = re.compile(
@@ -163,7 +163,10 @@ class _Zone:
             return
         limit = min(len(lines), first + 1 + FRONT_MATTER_MAX_LINES)
         close = next((k for k in range(first + 1, limit) if lines[k].strip() in ("---", "...")), None)
-        if close is None:
+        if close is None or not _front_matter_shaped(lines, first + 1, close):
+            # An opening rule whose block never closes, or "closes" at a scene break after
+            # prose, is no front matter: taking it would make the story's start a header.
+            self.diags.append("unclosed front matter at top: read as story text")
             return
         self.body_start = close + 1
         self.diags.append("front matter at top")
@@ -242,6 +245,8 @@ class _Zone:
 
     def _inline_fields(self, i: int, s: str) -> int | None:
         """``Rating: T | Warnings: none`` or ``[Rating: T]`` on one line."""
+        if is_ffn_line(s):
+            return None  # "Rated: K · Words: 900" splits into fields too, but is FFN's one line
         shape = _inline_fields(s)
         if not shape:
             return None
@@ -532,6 +537,39 @@ _NoAliasLoader.yaml_implicit_resolvers = {
 }
 
 
+#: A line front matter may hold at its left margin: a ``key:`` (plain or quoted key of a few
+#: words), a list item, a comment, a tag, or the end of a flow collection. Prose fails this.
+_YAML_KEY_LINE = re.compile(r"""^(?:[^\s:#"'\-!\[\]{}][^:.!?,;"\n]{0,40}|"[^"\n]{1,40}"|'[^'\n]{1,40}')\s*:(?:\s|$)""")
+_YAML_MARGIN_LINE = re.compile(r"^(?:-(?:\s|$)|#|!|[\]}])")
+#: ``summary: |`` / ``notes: >-``: indented paragraphs follow, blank lines between them.
+_YAML_BLOCK_SCALAR = re.compile(r":\s*[|>][-+0-9]*\s*(?:#.*)?$")
+
+
+def _front_matter_shaped(lines: list[str], lo: int, hi: int) -> bool:
+    """Whether ``lines[lo:hi]`` can be a front-matter block.
+
+    It must open with a key, list item or comment; every line at the left margin must be
+    YAML-like; an indented line after a blank line must belong to a ``|`` / ``>`` block
+    (elsewhere it is an indented paragraph of story).
+    """
+    opened = in_block = after_blank = False
+    for k in range(lo, hi):
+        line = lines[k]
+        if not line.strip():
+            after_blank = True
+            continue
+        if line[0].isspace():
+            if not opened or (after_blank and not in_block):
+                return False
+        elif _YAML_KEY_LINE.match(line) or _YAML_MARGIN_LINE.match(line):
+            opened = True
+            in_block = bool(_YAML_BLOCK_SCALAR.search(line))
+        else:
+            return False
+        after_blank = False
+    return True
+
+
 def load_front_matter(source: str) -> tuple[dict[str, Any] | None, str]:
     """Parse front matter as YAML.
 
@@ -623,7 +661,7 @@ def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str
             if j >= len(lines) or not lines[j].strip():
                 break
             nxt = lines[j].strip()
-            if not (value.rstrip().endswith(("-", ",")) or _FFN_CONTINUED_RE.search(nxt)):
+            if not (value.rstrip().endswith(("-", ",", "\u00b7", "\u2022")) or _FFN_CONTINUED_RE.search(nxt)):
                 break
             value = value.rstrip() + " " + nxt
             j += 1
