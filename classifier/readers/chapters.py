@@ -28,7 +28,8 @@ _HEADING_FIRST = frozenset("#cCpPbBeEiI\u0130\u0131")  # with the dotted and dot
 def is_chapter_heading(line: str) -> bool:
     """A standalone chapter title line (``Chapter 3: Return``, ``Prologue``, ``## Heading``)."""
     s = line.strip()
-    if not s or s[0] not in _HEADING_FIRST or len(s.split()) > 14:
+    # maxsplit: a long paragraph is turned away after its first 15 words, not split whole.
+    if not s or s[0] not in _HEADING_FIRST or len(s.split(None, 14)) > 14:
         return False
     return bool(_CHAPTER_RE.match(s)) or bool(re.match(r"^#{1,3}\s+\S", s))
 
@@ -52,36 +53,61 @@ def join_units(units: list[tuple[str | None, str]]) -> tuple[str, list[Chapter]]
     return body, chapters
 
 
+#: First characters of the lines :func:`lift_headings` must look at (headings and landmarks).
+_LIFT_FIRST = _HEADING_FIRST | frozenset("wW")
+
+
 def lift_headings(lines: list[str]) -> tuple[str, list[Chapter]]:
     """Join body lines, lifting standalone chapter headings out into :class:`Chapter` spans.
 
     A heading counts when it stands alone between blank lines; the body is stripped and the
     spans index the stripped body.
     """
+    n = len(lines)
+    # Only lines between blank lines that start with a heading's first letter can be lifted;
+    # the rest of the body is joined in one piece, so most lines cost one set lookup.
+    lifted: list[tuple[int, str | None]] = []  # (line index, title; None for a landmark)
+    for i, ln in enumerate(lines):
+        head = ln[:1]
+        if head not in _LIFT_FIRST:
+            if not head.isspace():
+                continue
+            head = ln.lstrip()[:1]
+            if head not in _LIFT_FIRST:
+                continue
+        if (i and lines[i - 1].strip()) or (i + 1 < n and lines[i + 1].strip()):
+            continue
+        if head in "cCwW" and _LANDMARK_RE.match(ln):
+            lifted.append((i, None))  # AO3's "Chapter Text" landmark above each chapter, copied as text
+        elif is_chapter_heading(ln):
+            lifted.append((i, ln.strip().lstrip("#").strip()))
+    if not lifted:
+        body = "\n".join(lines).strip()
+        return body, []
     parts: list[str] = []
     chapters: list[Chapter] = []
     pos = 0
     current_title: str | None = None
     current_start = 0
-    prev_blank = True
-    for idx, ln in enumerate(lines):
-        next_blank = idx + 1 >= len(lines) or not lines[idx + 1].strip()
-        if prev_blank and next_blank and ln.lstrip()[:1] in ("c", "C", "w", "W") and _LANDMARK_RE.match(ln):
-            continue  # AO3's "Chapter Text" landmark above each chapter, copied as text
-        if prev_blank and next_blank and is_chapter_heading(ln):
-            if chapters or current_title is not None or pos > 0:
-                chapters.append(Chapter(title=current_title, start=current_start, end=pos))
-            current_title = ln.strip().lstrip("#").strip()
-            current_start = pos
-            prev_blank = True
+    seen_heading = False
+    prev = 0
+    for i, title in lifted:
+        kept = lines[prev:i]
+        parts.extend(kept)
+        pos += sum(map(len, kept)) + len(kept)
+        prev = i + 1
+        if title is None:
             continue
-        parts.append(ln)
-        pos += len(ln) + 1
-        prev_blank = not ln.strip()
+        if chapters or seen_heading or pos > 0:
+            chapters.append(Chapter(title=current_title, start=current_start, end=pos))
+        current_title, current_start, seen_heading = title, pos, True
+    kept = lines[prev:]
+    parts.extend(kept)
+    pos += sum(map(len, kept)) + len(kept)
     body = "\n".join(parts)
     lead = len(body) - len(body.lstrip())
     body = body.strip()
-    if chapters or current_title is not None:
+    if chapters or seen_heading:
         chapters.append(Chapter(title=current_title, start=current_start, end=pos))
         chapters = [
             Chapter(c.title, max(0, min(len(body), c.start - lead)), max(0, min(len(body), c.end - lead)))
