@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon
 
@@ -52,14 +54,14 @@ def evidence_words(label: str) -> frozenset[str]:
 _TOKEN_START = re.compile(r"(?<![^\W_])(?<![^\W_]['\-])")
 
 
-def evidence_hits(low: str, label: str) -> list[int]:
+def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> list[int]:
     """Offsets of the lexicon words bearing on ``label`` in lower-cased ``low``, as whole tokens.
 
     Tokens are found in C (``findall`` + a set intersection); only the few words present are
     then located with ``str.find``, each occurrence checked to be a whole token, so no Python
     loop runs over every token and no regex is compiled per passage.
     """
-    present = evidence_words(label).intersection(TOKEN_RE.findall(low))
+    present = evidence_words(label).intersection(TOKEN_RE.findall(low) if tokens is None else tokens)
     hits: list[int] = []
     for word in present:
         pos = low.find(word)
@@ -91,6 +93,8 @@ def _inside_sentence(text: str, lo: int, dot: int) -> bool:
 
     Only the word before it is read, at most a few characters back, so splitting stays linear.
     """
+    if dot - lo > _ABBREV_MAX and text[dot - _ABBREV_MAX - 1 : dot].isalpha():
+        return False  # the common case, a word longer than any abbreviation, in one C call
     j = dot
     while j > lo and (text[j - 1].isalpha() or text[j - 1] == "."):
         j -= 1
@@ -152,7 +156,23 @@ def _window(text: str, lo: int, hi: int, hits: list[int], limit: int) -> tuple[i
     return a, b
 
 
-def quote(text: str, start: int, end: int, label: str, limit: int = 200) -> tuple[int, int, str]:
+class PassageParts(NamedTuple):
+    """What quoting a passage needs whatever the label: its sentences, lower-cased text, tokens."""
+
+    sentences: list[tuple[int, int]]
+    low: str
+    tokens: frozenset[str]
+
+
+def passage_parts(text: str, start: int, end: int) -> PassageParts:
+    """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels."""
+    low = text[start:end].lower()
+    return PassageParts(sentence_spans(text, start, end), low, frozenset(TOKEN_RE.findall(low)))
+
+
+def quote(
+    text: str, start: int, end: int, label: str, limit: int = 200, *, parts: PassageParts | None = None
+) -> tuple[int, int, str]:
     """The sentence(s) of a passage that carry ``label``: ``(start, end, snippet)`` with body offsets.
 
     The sentence with the most lexicon words bearing on ``label`` is taken, then its neighbours
@@ -170,16 +190,20 @@ def quote(text: str, start: int, end: int, label: str, limit: int = 200) -> tupl
         ``rating`` or a warning id.
     limit : int
         Most characters in the snippet (ellipses included).
+    parts : PassageParts, optional
+        :func:`passage_parts` of this passage, when it is quoted for several labels.
 
     Returns
     -------
     tuple
         Offsets of the quoted text in ``text`` and the snippet (whitespace collapsed).
     """
-    sentences = sentence_spans(text, start, end)
+    if parts is None:
+        parts = passage_parts(text, start, end)
+    sentences = parts.sentences
     if not sentences:
         return start, start, ""
-    hits = [start + h for h in evidence_hits(text[start:end].lower(), label)]
+    hits = [start + h for h in evidence_hits(parts.low, label, parts.tokens)]
     counts = [bisect.bisect_left(hits, b) - bisect.bisect_left(hits, a) for a, b in sentences]
     best = max(range(len(sentences)), key=lambda k: (counts[k], -k)) if hits else 0
     lo_k = hi_k = best

@@ -33,7 +33,7 @@ from classifier.features import (
     story_feature_names,
     story_features,
 )
-from classifier.modeling.evidence import quote
+from classifier.modeling.evidence import PassageParts, passage_parts, quote
 from classifier.modeling.guidelines import RATING_RULES, combine, passage_rule_matrix, raise_levels, story_rules
 from classifier.modeling.prediction import Evidence, Prediction
 from classifier.modeling.weights import WeightsError, validate
@@ -188,10 +188,13 @@ class StoryScorer:
         for w in predicted:
             cols[w] = warn[:, self.warning_ids.index(w)]
         out: dict[str, list[Evidence]] = {}
+        parts: dict[int, PassageParts] = {}  # a passage is often the evidence for several labels
         for label, col in cols.items():
             order = np.argsort(-col, kind="stable")[:n]
             out[label] = []
             for k in order:
-                q_start, q_end, shown = quote(text, spans[k][0], spans[k][1], label)
+                if k not in parts:
+                    parts[k] = passage_parts(text, spans[k][0], spans[k][1])
+                q_start, q_end, shown = quote(text, spans[k][0], spans[k][1], label, parts=parts[k])
                 out[label].append(Evidence(spans[k][0], spans[k][1], float(col[k]), shown, label, q_start, q_end))
         return out
