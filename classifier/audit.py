@@ -49,6 +49,10 @@ class AuditPolicy:
     confidence_by_level : dict, optional
         Declared level → probability an ``under-rated`` finding needs (overrides
         ``min_confidence`` for ratings; the model's defaults are per level).
+    confidence_by_scale : dict, optional
+        Rating scale (``ao3``, ``ffn``) → declared level → probability, for ratings declared on
+        that scale (the model's defaults, each within the false-alarm budget on that scale's
+        works); other scales use ``confidence_by_level``.
     warning_confidence : float, optional
         Probability a missing-warning finding needs (default: ``min_confidence``).
     warning_confidence_by_label : dict, optional
@@ -65,6 +69,7 @@ class AuditPolicy:
 
     min_confidence: float = 0.5
     confidence_by_level: dict[str, float] | None = None
+    confidence_by_scale: dict[str, dict[str, float]] | None = None
     warning_confidence: float | None = None
     warning_confidence_by_label: dict[str, float] | None = None
     ffn_m_covers_explicit: bool = True
@@ -82,10 +87,18 @@ class AuditPolicy:
         if min_confidence is not None:
             return cls(min_confidence=min_confidence, warning_confidence=None, **options)
         by_level = defaults.get("confidence_by_level")
+        by_scale = defaults.get("confidence_by_scale")
         per = defaults.get("warning_confidence_by_label")
         return cls(
             min_confidence=float(defaults.get("min_confidence", 0.5)),
             confidence_by_level={str(k): float(v) for k, v in by_level.items()} if isinstance(by_level, dict) else None,
+            confidence_by_scale={
+                str(scale): {str(k): float(v) for k, v in conf.items()}
+                for scale, conf in by_scale.items()
+                if isinstance(conf, dict)
+            }
+            if isinstance(by_scale, dict) and by_scale
+            else None,
             warning_confidence=float(defaults.get("warning_confidence", defaults.get("min_confidence", 0.5))),
             warning_confidence_by_label={str(k): float(v) for k, v in per.items()} if isinstance(per, dict) else None,
             **options,
@@ -116,11 +129,14 @@ class AuditPolicy:
         """Probability the text lacks a declared warning for an ``unsupported-warning`` finding."""
         return max(self.min_confidence, 0.5)
 
-    def rating_confidence(self, declared_level: int) -> float:
-        """Probability an under-rating of a story declared at ``declared_level`` needs."""
+    def rating_confidence(self, declared_level: int, scale: str | None = None) -> float:
+        """Probability an under-rating of a story declared at ``declared_level`` (on ``scale``) needs."""
+        name = RATING_LEVELS[declared_level]
+        if self.confidence_by_scale and scale in self.confidence_by_scale and name in self.confidence_by_scale[scale]:
+            return self.confidence_by_scale[scale][name]
         if self.confidence_by_level is None:
             return self.min_confidence
-        return self.confidence_by_level.get(RATING_LEVELS[declared_level], self.min_confidence)
+        return self.confidence_by_level.get(name, self.min_confidence)
 
     def get_taxonomy(self) -> Taxonomy:
         """The taxonomy in use (the packaged default unless one was given)."""
@@ -196,7 +212,8 @@ def audit_story(
     else:
         above = float(cum[declared_level + 1]) if declared_level + 1 < 4 else 0.0
         below = float(1.0 - cum[declared_level]) if declared_level > 0 else 0.0
-        if above >= policy.rating_confidence(declared_level):
+        scale = story.declared.rating.scale if story.declared.rating else None
+        if above >= policy.rating_confidence(declared_level, scale):
             target = max(k for k in range(declared_level + 1, 4) if k == declared_level + 1 or cum[k] >= 0.5)
             verdicts.append(
                 Verdict(

@@ -134,8 +134,8 @@ MinConfidenceOpt = Annotated[
         min=0.0,
         max=1.0,
         help="Probability a finding needs. Default: the model's own (model card, 'Audit defaults'), chosen on "
-        "held-out works so that at most 4% of honestly rated works are flagged under-rated and at most 8% "
-        "missing-warning.",
+        "held-out works so that at most 4% of honestly rated works are flagged under-rated (on each rating "
+        "scale, AO3 and FFN, separately) and at most 8% missing-warning.",
     ),
 ]
 FailOnOpt = Annotated[

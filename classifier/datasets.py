@@ -56,9 +56,11 @@ def _masked(text: str, names: Iterable[str]) -> str:
     return pat.sub(" ", text) if pat else text
 
 
-def _row(text: str, group: str, source: str, warnings: list[str], weight: float = 1.0) -> dict[str, Any]:
+def _row(
+    text: str, group: str, source: str, warnings: list[str], weight: float = 1.0, scale: str = ""
+) -> dict[str, Any]:
     # ``rating_upper``: the highest level the declared rating allows (FFN's M is mature or
-    # explicit); NaN means exactly ``rating``.
+    # explicit); NaN means exactly ``rating``. ``scale``: the rating scale it was declared on.
     row: dict[str, Any] = {
         "text": text,
         "group": group,
@@ -66,6 +68,7 @@ def _row(text: str, group: str, source: str, warnings: list[str], weight: float 
         "weight": weight,
         "rating": NAN,
         "rating_upper": NAN,
+        "scale": scale,
     }
     for w in warnings:
         row[w] = NAN
@@ -82,7 +85,7 @@ def load_ao3_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
         names = list(rec.get("characters") or []) + [
             p for r in rec.get("relationships") or [] for p in re.split(r"[/&]", r)
         ]
-        row = _row(_masked(text, names).strip(), f"ao3:{rec['id']}", "ao3_summaries", list(ids))
+        row = _row(_masked(text, names).strip(), f"ao3:{rec['id']}", "ao3_summaries", list(ids), scale="ao3")
         row["rating"] = level.get(rec.get("rating", ""), NAN)
         declared = taxonomy.parse_warnings(list(rec.get("warnings") or []))
         tag_hits: set[str] = set()
@@ -126,7 +129,7 @@ def load_fulltext(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     rows = []
     for rec in _jsonl(path):
         site = rec.get("site")
-        row = _row(str(rec.get("text") or ""), str(rec["id"]), f"fulltext_{site}", list(ids))
+        row = _row(str(rec.get("text") or ""), str(rec["id"]), f"fulltext_{site}", list(ids), scale=str(site or ""))
         if site == "ao3":
             row["rating"] = ao3.get(rec.get("rating", ""), NAN)
             declared = taxonomy.parse_warnings(list(rec.get("warnings") or []))
@@ -157,7 +160,7 @@ def load_ffn_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     for rec in _jsonl(path):
         text = (rec.get("title") or "") + "\n" + (rec.get("summary") or "")
         names = list(rec.get("characters") or [])
-        row = _row(_masked(text, names).strip(), f"ffn:{rec['id']}", "ffn_summaries", list(ids))
+        row = _row(_masked(text, names).strip(), f"ffn:{rec['id']}", "ffn_summaries", list(ids), scale="ffn")
         row["rating"] = level.get(rec.get("rating", ""), NAN)
         if rec.get("rating") in ("K", "K+"):
             # FFN's K/K+ guidelines exclude coarse language, sex and graphic violence.
@@ -189,8 +192,8 @@ def stories_frame(stories: Iterable[Any], taxonomy: Taxonomy) -> pd.DataFrame:
     ids = taxonomy.warning_ids
     rows = []
     for s in stories:
-        row = _row(s.body, f"story:{s.id}", "stories", list(ids))
         r = s.declared.rating
+        row = _row(s.body, f"story:{s.id}", "stories", list(ids), scale=r.scale if r is not None else "")
         if r is not None and r.canonical is not None:
             row["rating"] = float(RATING_LEVELS.index(r.canonical))
             if r.scale == "ffn" and r.canonical == "mature":
@@ -263,7 +266,7 @@ def load_training_frame(
             frames.append(stories_frame(stories, taxonomy))
     if not frames:
         return pd.DataFrame(
-            columns=["text", "group", "source", "weight", "rating", "rating_upper", *taxonomy.warning_ids]
+            columns=["text", "group", "source", "weight", "rating", "rating_upper", "scale", *taxonomy.warning_ids]
         ), errors
     frame = pd.concat(frames, ignore_index=True)
     frame = frame[frame["text"].astype(str).str.strip().astype(bool)].reset_index(drop=True)

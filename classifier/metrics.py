@@ -199,6 +199,11 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.
 #: labelled works stays within these budgets (under the targets of 5% and 10%).
 UNDER_RATED_BUDGET = 0.04
 MISSING_WARNING_BUDGET = 0.08
+#: A rating scale (``ao3``, ``ffn``) gets under-rated confidences of its own, within the budget on
+#: its own works, when it has this many honestly rated works: scales differ in what a level allows
+#: (FFN's K+ admits mild violence that AO3's General does not), so a pooled budget lets one scale's
+#: works take most of the false alarms.
+MIN_SCALE_WORKS = 100
 
 
 def _effective(levels_true: np.ndarray, upper: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -254,6 +259,21 @@ def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarra
     return {RATING_LEVELS[0]: float(grid[i]), RATING_LEVELS[1]: float(grid[j]), RATING_LEVELS[2]: float(grid[k])}
 
 
+def _scale_confidences(
+    levels: np.ndarray, y: np.ndarray, exact: np.ndarray, scales: np.ndarray, pooled: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    """Per rating scale with :data:`MIN_SCALE_WORKS` honest works, :func:`choose_level_confidences`
+    on that scale's works alone; a level none of its works declare keeps the pooled confidence."""
+    out: dict[str, dict[str, float]] = {}
+    for scale in sorted({str(s) for s in scales[exact]}):
+        sel = exact & (scales == scale)
+        if not scale or sel.sum() < MIN_SCALE_WORKS:
+            continue
+        chosen = choose_level_confidences(levels, y, sel)
+        out[scale] = {n: chosen[n] if (sel & (y == k)).any() else pooled[n] for k, n in enumerate(RATING_LEVELS[:-1])}
+    return out
+
+
 def choose_label_confidences(P: np.ndarray, T: np.ndarray, labels: list[str]) -> dict[str, float]:
     """Per archive warning, the confidence a missing-warning finding needs.
 
@@ -306,6 +326,8 @@ def audit_figures(
     confidence_by_level: dict[str, float] | None = None,
     warning_confidence: float | None = None,
     warning_confidence_by_label: dict[str, float] | None = None,
+    confidence_by_scale: dict[str, dict[str, float]] | None = None,
+    scales: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
 
@@ -313,7 +335,9 @@ def audit_figures(
     levels, and a present archive warning removed from the header ("No Archive Warnings Apply").
     ``under-rated`` needs P(above the declared rating) >= the confidence for that declared level
     (``confidence_by_level``, else ``min_confidence`` for every level); when neither is given,
-    both are chosen within the false-alarm budget (see :func:`choose_level_confidences`).
+    both are chosen within the false-alarm budget (see :func:`choose_level_confidences`), and,
+    given each work's rating ``scales``, per scale with enough works (``confidence_by_scale``,
+    within the budget on that scale's own works; other scales use ``confidence_by_level``).
     """
     from classifier.labels import ARCHIVE_WARNINGS
 
@@ -327,17 +351,24 @@ def audit_figures(
         ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
         min_confidence = float(ok[0]) if ok else float(grid[-1])
         confidence_by_level = choose_level_confidences(levels, y, exact)
+        if scales is not None:
+            confidence_by_scale = _scale_confidences(levels, y, exact, scales, confidence_by_level)
     names = RATING_LEVELS[:-1]
     if confidence_by_level is None:
         confidence_by_level = dict.fromkeys(names, float(min_confidence))  # type: ignore[arg-type]
-    need = np.array([confidence_by_level.get(n, 1.0) for n in names] + [1.0])
+    need = np.tile([confidence_by_level.get(n, 1.0) for n in names] + [1.0], (len(y), 1))
+    if confidence_by_scale and scales is not None:
+        for scale, conf in confidence_by_scale.items():
+            need[scales == scale] = [conf.get(n, confidence_by_level.get(n, 1.0)) for n in names] + [1.0]
     out: dict[str, Any] = {"min_confidence": min_confidence, "confidence_by_level": confidence_by_level}
-    out["under_rated_false_alarms"] = _rate(above[exact] >= need[y[exact]])
+    if confidence_by_scale:
+        out["confidence_by_scale"] = confidence_by_scale
+    out["under_rated_false_alarms"] = _rate(above[exact] >= need[exact, y[exact]])
     for drop in (1, 2):
         sel = exact & (y >= drop)
         declared = y[sel] - drop
         planted = _p_above(levels[sel], declared)
-        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= need[declared])
+        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= need[sel][np.arange(len(declared)), declared])
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     known = ~np.isnan(W[:, cols]).any(axis=1)
     thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
@@ -384,8 +415,10 @@ def protocol_report(
     *,
     rounds: int = 200,
     audit: dict[str, Any] | None = None,
+    scales: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Rating, warning and audit figures of probabilities against labels."""
+    """Rating, warning and audit figures of probabilities against labels (``scales``: each work's
+    rating scale, for the audit's per-scale confidences)."""
     from classifier.labels import ARCHIVE_WARNINGS
 
     known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)
@@ -399,5 +432,5 @@ def protocol_report(
         out["archive_warnings"] = warning_metrics(
             W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds
         )
-    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, **(audit or {}))
+    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, scales=scales, **(audit or {}))
     return out

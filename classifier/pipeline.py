@@ -334,6 +334,7 @@ def _record_options(options: ReadOptions, scoring: Scoring, policy: Any = None) 
         found |= {
             "--min-confidence": policy.min_confidence,
             "confidence by level": policy.confidence_by_level,
+            "confidence by scale": policy.confidence_by_scale,
             "warning confidence": policy.warning_confidence,
             "warning confidence by label": policy.warning_confidence_by_label,
             "--fail-on": ",".join(policy.fail_on),

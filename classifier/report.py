@@ -286,13 +286,15 @@ class ReportBuilder:
         return {"none": "none", "withheld": "withheld by the author"}.get(status, "none given")
 
     # -- findings ---------------------------------------------------------------------------------
-    def _threshold(self, kind: str, label: str | None, declared_level: str | None) -> float | None:
+    def _threshold(
+        self, kind: str, label: str | None, declared_level: str | None, scale: str | None = None
+    ) -> float | None:
         """What the finding needed under the policy in force (None when not known or not applicable)."""
         policy = self.context.policy
         if policy is None:
             return None
         if kind == "under-rated" and declared_level in RATING_LEVELS:
-            return policy.rating_confidence(RATING_LEVELS.index(declared_level))
+            return policy.rating_confidence(RATING_LEVELS.index(declared_level), scale)
         if kind in ("missing-warning", "unwarned") or (kind == "undeclared" and label not in (None, "rating")):
             return policy.warning_threshold(str(label), self.context.thresholds)
         if kind == "over-rated":
@@ -301,14 +303,16 @@ class ReportBuilder:
             return policy.unsupported_confidence
         return None
 
-    def _finding(self, v: dict[str, Any], declared: str, declared_level: str | None) -> dict[str, Any]:
+    def _finding(
+        self, v: dict[str, Any], declared: str, declared_level: str | None, scale: str | None = None
+    ) -> dict[str, Any]:
         """One verdict as a suggested change in the site's terms, with its confidence explained."""
         kind = v["kind"].split(":", 1)[0]
         label = v["label"]
         name = self._warning(label) if label not in (None, "rating") else ""
         add = "add" if label in ARCHIVE_WARNINGS else "add tag"
         conf = float(v["confidence"])
-        need = self._threshold(kind, label, declared_level)
+        need = self._threshold(kind, label, declared_level, scale)
         at = f"{need:.2f} or above" if need is not None else "a threshold this report does not record"
         if kind == "under-rated":
             change = f"Rating: {declared} → {self._level(v['predicted'])}"
@@ -355,7 +359,8 @@ class ReportBuilder:
         shown_rating, written = self._declared_rating(rating)
         declared_level = rating["canonical"] if rating else None
         pred = rec["prediction"]
-        findings = [self._finding(v, shown_rating, declared_level) for v in rec["audit"]["verdicts"]]
+        scale = rating.get("scale") if rating else None
+        findings = [self._finding(v, shown_rating, declared_level, scale) for v in rec["audit"]["verdicts"]]
         seen: set[tuple[int, int]] = set()
         for f in findings:
             quotes = []
@@ -513,6 +518,13 @@ class ReportBuilder:
         under = " · ".join(
             f"{self._level(lvl)} {policy.rating_confidence(k):.2f}" for k, lvl in enumerate(RATING_LEVELS[:-1])
         )
+        for scale in sorted(policy.confidence_by_scale or {}):
+            shown = " · ".join(
+                f"{self.taxonomy.rating_display(lvl, scale)} {policy.rating_confidence(k, scale):.2f}"
+                for k, lvl in enumerate(RATING_LEVELS[:-1])
+                if not (scale == "ffn" and lvl == "mature" and policy.ffn_m_covers_explicit)
+            )
+            under += f"; declared on the {scale.upper()} scale: {shown}"
         lines.append(("Under-rated when", f"P(the text calls for more than declared) is at least: {under}"))
         warn_ids = list(ctx.thresholds) or list(self.taxonomy.warning_ids)
         need = " · ".join(f"{self._warning(w)} {policy.warning_threshold(w, ctx.thresholds):.2f}" for w in warn_ids)

@@ -251,3 +251,75 @@ def test_audit_of_the_shared_dev_stories_runs_clean(shared_data, tmp_path):
     page = parse(report.read_text(encoding="utf-8"))
     assert {"provenance", "totals", "stories", "heatmap"} <= page.ids and not page.loads
     assert page.visible.count("Showing the") == 0 and "22 stories" in page.visible
+
+
+def test_under_rated_confidence_follows_the_declared_scale():
+    # P(more than general) = 0.7: over the AO3 confidence, under the FFN one (K+ allows mild violence).
+    pred = {
+        "rating": "teen",
+        "rating_probs": {"general": 0.3, "teen": 0.6, "mature": 0.1, "explicit": 0.0},
+        "warnings": [],
+        "warning_probs": {},
+        "evidence": {},
+    }
+    defaults = {
+        "min_confidence": 0.9,
+        "confidence_by_level": {"general": 0.8, "teen": 0.9, "mature": 0.95},
+        "confidence_by_scale": {"ao3": {"general": 0.6}, "ffn": {"general": 0.85, "teen": 0.97}},
+    }
+    policy = AuditPolicy.for_model(defaults)
+    assert policy.rating_confidence(0, "ao3") == 0.6
+    assert policy.rating_confidence(0, "ffn") == 0.85
+    assert policy.rating_confidence(1, "ao3") == 0.9  # a level the scale does not set: the pooled one
+    assert policy.rating_confidence(0, "mpaa") == 0.8  # a scale without its own: the pooled one
+    ao3 = read_one("Rating: General Audiences\n\n" + clear_cut.BAKERY)
+    ffn = read_one("Rated: Fiction K+ - English - Family - Words: 300\n\n" + clear_cut.BAKERY)
+    assert ao3.declared.rating.scale == "ao3" and ffn.declared.rating.scale == "ffn"
+    assert "under-rated" in {v["kind"] for v in audit_story(ao3, pred, {}, policy)["verdicts"]}
+    assert "under-rated" not in {v["kind"] for v in audit_story(ffn, pred, {}, policy)["verdicts"]}
+    # A --min-confidence of the user's replaces every default, per-scale ones included.
+    given = AuditPolicy.for_model(defaults, 0.65)
+    assert given.rating_confidence(0, "ao3") == given.rating_confidence(0, "ffn") == 0.65
+
+
+def test_audit_figures_choose_confidences_per_scale_within_each_budget():
+    import numpy as np
+
+    from classifier.metrics import UNDER_RATED_BUDGET, audit_figures
+
+    rng = np.random.default_rng(0)
+    n = 600
+    y = rng.integers(0, 3, n).astype(float)
+    scales = np.array(["ao3"] * (n // 2) + ["ffn"] * (n // 2), dtype=object)
+    levels = np.zeros((n, 4))
+    for i in range(n):
+        # FFN works read one notch "hotter" than their declared level, AO3 works true to it.
+        p_up = rng.uniform(0.3, 0.95) if scales[i] == "ffn" else rng.uniform(0.0, 0.6)
+        k = int(y[i])
+        levels[i, k] = 1 - p_up
+        levels[i, k + 1] = p_up
+    nan = np.full(n, np.nan)
+    W = np.full((n, 1), np.nan)
+    warn = np.zeros((n, 1))
+    ids = ("violence",)
+    pooled = audit_figures(levels, y, nan, warn, W, {}, ids)
+    per = audit_figures(levels, y, nan, warn, W, {}, ids, scales=scales)
+    conf = per["confidence_by_scale"]
+    assert set(conf) == {"ao3", "ffn"} and conf["ffn"]["general"] > conf["ao3"]["general"]
+    for scale in ("ao3", "ffn"):
+        sel = scales == scale
+        again = audit_figures(
+            levels[sel],
+            y[sel],
+            nan[sel],
+            warn[sel],
+            W[sel],
+            {},
+            ids,
+            confidence_by_level=per["confidence_by_level"],
+            confidence_by_scale=conf,
+            scales=scales[sel],
+        )
+        assert again["under_rated_false_alarms"]["value"] <= UNDER_RATED_BUDGET + 1e-9
+    assert "confidence_by_scale" not in pooled
+    assert per["under_rated_false_alarms"]["value"] <= UNDER_RATED_BUDGET + 1e-9

@@ -253,6 +253,10 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
                 ", ".join(f"declared {k} {v:.2f}" for k, v in (a.get("confidence_by_level") or {}).items())
                 or f"{a['min_confidence']:.2f}"
             )
+            + "".join(
+                f" ({scale.upper()} scale: " + ", ".join(f"{k} {v:.2f}" for k, v in conf.items()) + ")"
+                for scale, conf in (a.get("confidence_by_scale") or {}).items()
+            )
             + "; missing-warning "
             + (
                 ", ".join(f"{k} {v:.2f}" for k, v in (a.get("warning_confidence_by_label") or {}).items())

@@ -206,8 +206,13 @@ def train_story_model(
     folds: int = 5,
     seed: int = 0,
     progress: Progress | None = None,
+    scales: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, Any]]:
-    """Fit, cross-validate and export; return ``(spec, arrays, report)``."""
+    """Fit, cross-validate and export; return ``(spec, arrays, report)``.
+
+    ``scales`` (each text's rating scale, ``ao3``/``ffn``/...) lets the audit defaults be chosen
+    per scale; without it one set of confidences serves every scale.
+    """
     from classifier.features import lexicon_categories, story_feature_names
     from classifier.modeling.guidelines import combine, load_guidelines, raise_levels, story_rules
 
@@ -249,10 +254,14 @@ def train_story_model(
         ok = ~np.isnan(W[:, j])
         thresholds[wid] = best_f1_threshold(W[ok, j], oof_warn[ok, j], min_precision=MIN_PRECISION) if learn[j] else 0.5
     say("protocol figures")
-    cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids)
+    if scales is None:
+        scales = np.full(len(texts), "", dtype=object)
+    scales = np.asarray(scales, dtype=object)
+    cv = protocol_report(lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids, scales=scales)
     audit_defaults = {
         "min_confidence": cv["audit"]["min_confidence"],
         "confidence_by_level": cv["audit"]["confidence_by_level"],
+        "confidence_by_scale": cv["audit"].get("confidence_by_scale") or {},
         "warning_confidence": cv["audit"]["warning_confidence"],
         "warning_confidence_by_label": cv["audit"].get("warning_confidence_by_label"),
     }
@@ -269,6 +278,7 @@ def train_story_model(
                 thresholds,
                 warning_ids,
                 audit=audit_defaults,
+                scales=scales[sel],
             )
     cv["by_source"] = by_source
 
@@ -283,7 +293,15 @@ def train_story_model(
         lev, lw = _predict(m, F[te], len(warning_ids))
         lev = raise_levels(lev, rating_rules[te])
         loso[src] = protocol_report(
-            lv[te], upper[te], W[te], lev, combine(lw, rules[te]), thresholds, warning_ids, audit=audit_defaults
+            lv[te],
+            upper[te],
+            W[te],
+            lev,
+            combine(lw, rules[te]),
+            thresholds,
+            warning_ids,
+            audit=audit_defaults,
+            scales=scales[te],
         )
 
     say("final fit on all data")
@@ -417,6 +435,7 @@ def train_from_sources(
         folds=folds,
         seed=seed,
         progress=progress,
+        scales=frame["scale"].astype(str).to_numpy() if "scale" in frame else None,
     )
     if transfer:
         say("transfer: testing the final model on other fandoms' labelled texts")
@@ -496,6 +515,7 @@ def transfer_report(
             spec["thresholds"],
             warning_ids,
             audit=spec["audit"],
+            scales=frame["scale"].astype(str).to_numpy() if "scale" in frame else None,
         )
         rep["texts"] = len(texts)
         rep["median_words"] = int(np.median(frame["text"].astype(str).str.split().str.len()))
