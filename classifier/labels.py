@@ -26,6 +26,7 @@ WARNING_STATUSES: tuple[str, ...] = ("declared", "none", "withheld", "absent")
 #: Distinct declared warning terms read per story (real headers hold a few dozen at most).
 MAX_WARNING_TERMS = 500
 
+
 class TaxonomyError(ValueError):
     """A taxonomy file that cannot be used."""
 
