@@ -107,9 +107,13 @@ def evaluate_model(
     Yw = np.column_stack([Y[:, col_of[w]] if w in col_of else np.full(len(texts), np.nan) for w in ids])
     levels, warns, rule_warns = predict_all(model, texts, progress=say)
     audit = dict(model.audit_defaults)
+    # Each text's rating scale, so the audit replays the model's per-scale confidences.
+    scales = frame["scale"].astype(str).to_numpy() if "scale" in frame else None
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
-        return protocol_report(Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit)
+        return protocol_report(
+            Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit, scales=scales
+        )
 
     no_rating = np.full_like(levels, np.nan)
     say(f"figures with {rounds} bootstrap rounds")
