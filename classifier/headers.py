@@ -106,7 +106,8 @@ for _key, _labels in {
     for _label in _labels:
         _LABEL_KEYS[_label] = _key
 
-#: Fields whose value may continue on following lines until a blank line or next label.
+#: Fields whose value may continue on following lines until a blank line or next label (below
+#: a header's last field, all but a summary stop at a line of story: see the text reader).
 MULTILINE_FIELDS = frozenset({"summary", "disclaimer", "notes", "warnings"})
 #: Fields that hold a list of short terms. A line of prose is never one of their terms, and
 #: those that are not in MULTILINE_FIELDS wrap only after a separator (``Angst, Fluff,``).

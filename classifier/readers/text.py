@@ -8,6 +8,14 @@ The top is read line by line: each kind of header line (inline fields, ``Label: 
 an unknown label inside a header, an author's note, a bracketed note, a title, a byline)
 has one reader that either takes its lines or passes; the first line no reader takes
 starts the story.
+
+A field's value may wrap onto the lines below it, never past a blank line, a field line or
+a separator. Story run on below the header's last field with no blank line is not part of
+that field: its first line of prose (:func:`~classifier.headers.reads_as_prose`) starts the
+body, unless the line above ends in a comma or the like (a wrapped list or sentence). Two
+kinds of field keep every line to the blank line: a summary, which is prose itself, and any
+field that more header lines follow, since the story cannot start above them. Tags and the
+other list fields wrap only after a separator or onto an indented line of terms.
 """
 
 from __future__ import annotations
