@@ -106,8 +106,57 @@ for _key, _labels in {
     for _label in _labels:
         _LABEL_KEYS[_label] = _key
 
-#: Fields whose value may continue on following lines until a blank line or next label.
+#: Fields whose value may continue on following lines until a blank line or next label (below
+#: a header's last field, all but a summary stop at a line of story: see the text reader).
 MULTILINE_FIELDS = frozenset({"summary", "disclaimer", "notes", "warnings"})
+#: Fields that hold a list of short terms. A line of prose is never one of their terms, and
+#: those that are not in MULTILINE_FIELDS wrap only after a separator (``Angst, Fluff,``).
+LIST_FIELDS = frozenset(
+    {"warnings", "relationships", "characters", "fandoms", "category", "genres", "freeform", "series"}
+)
+#: A list field's line longer than this is no wrapped list of terms.
+LIST_LINE_MAX_WORDS = 12
+
+_OPEN_QUOTES = "\"'\u201c\u2018"
+#: Closing quotes, brackets and emphasis that may follow a sentence's last mark (``...it."``).
+_SENTENCE_CLOSERS = "\"'\u201d\u2019)]*_"
+# One sentence ends and another starts inside the line: "She ran. He followed."
+_SENTENCE_INSIDE_RE = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+[\"'\u201c\u2018(]?[A-Z]")
+_LIST_SEP_RE = re.compile(r"\s*[,;]\s*")
+#: What a wrapped list line ends with when its next line goes on with the list.
+LIST_CONTINUES = (",", ";", "&", "/", "+", "-", "\u2013", "\u2014")
+
+
+def ends_sentence(line: str) -> bool:
+    """Whether ``line`` ends with a sentence's last mark (closing quotes or brackets may follow)."""
+    return line.rstrip().rstrip(_SENTENCE_CLOSERS)[-1:] in (".", "!", "?", "\u2026")
+
+
+def reads_as_prose(line: str) -> bool:
+    """Whether ``line`` reads as a line of story rather than more of a header value.
+
+    Dialogue (a quote mark opening a line of two words or more), or a sentence: it starts with
+    a capital, has four words or more, at least one of them lower-case after the first (tags and
+    warnings are title case: "Major Character Death."), and ends with a full stop, ``!``, ``?``
+    or ``…`` (or has a sentence ending inside it). A short comma list ("Violence, gore.") is no
+    sentence. Field lines are the caller's to rule out first: ``Label: value`` is never prose.
+    """
+    s = line.strip()
+    words = s.split()
+    if len(words) < 2:
+        return False
+    if s[0] in _OPEN_QUOTES:
+        return True
+    if not s[0].isupper():
+        return False  # a lower-case start goes on with the sentence or list above it
+    inside = _SENTENCE_INSIDE_RE.search(s) is not None
+    if not (inside or (len(words) >= 4 and ends_sentence(s))):
+        return False
+    if not any(w[:1].islower() for w in words[1:]):
+        return False
+    items = [t for t in _LIST_SEP_RE.split(s) if t]
+    return inside or not (len(items) >= 2 and all(len(t.split()) <= 4 for t in items))
+
 
 _AO3_CATEGORIES = {"f/f", "f/m", "gen", "m/m", "multi", "other", "no category"}
 _FFN_GENRES = {

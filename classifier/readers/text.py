@@ -8,6 +8,14 @@ The top is read line by line: each kind of header line (inline fields, ``Label: 
 an unknown label inside a header, an author's note, a bracketed note, a title, a byline)
 has one reader that either takes its lines or passes; the first line no reader takes
 starts the story.
+
+A field's value may wrap onto the lines below it, never past a blank line, a field line or
+a separator. Story run on below the header's last field with no blank line is not part of
+that field: its first line of prose (:func:`~classifier.headers.reads_as_prose`) starts the
+body, unless the line above ends in a comma or the like (a wrapped list or sentence). Two
+kinds of field keep every line to the blank line: a summary, which is prose itself, and any
+field that more header lines follow, since the story cannot start above them. Tags and the
+other list fields wrap only after a separator or onto an indented line of terms.
 """
 
 from __future__ import annotations
@@ -20,12 +28,17 @@ import yaml
 
 from classifier.headers import (
     LINE_DECOR,
+    LIST_CONTINUES,
+    LIST_FIELDS,
+    LIST_LINE_MAX_WORDS,
     MULTILINE_FIELDS,
     HeaderContext,
     apply_field,
+    ends_sentence,
     is_ffn_line,
     label_key,
     parse_field_line,
+    reads_as_prose,
     scan_note_declarations,
     unknown_field,
 )
@@ -666,14 +679,69 @@ def _continue_value(lines: list[str], j: int, key: str, value: str) -> tuple[str
             value = value.rstrip() + " " + nxt
             j += 1
         return value, j
-    if key not in MULTILINE_FIELDS:
-        return value, j
-    while j < len(lines) and lines[j].strip() and not parse_field_line(lines[j]) and not is_separator(lines[j]):
-        if key == "warnings" and len(lines[j].split()) > 12:
-            break
-        value += "\n" + lines[j].strip()
-        j += 1
+    if key in MULTILINE_FIELDS:
+        return _continue_multiline(lines, j, key, value)
+    if key in LIST_FIELDS:
+        return _continue_list(lines, j, value)
     return value, j
+
+
+def _continue_multiline(lines: list[str], j: int, key: str, value: str) -> tuple[str, int]:
+    """Continuation lines of a summary, notes, disclaimer or warnings field.
+
+    They run to a blank line, a field line or a separator. When that run ends the header
+    (no field line follows it), story may have been run on below the last field without a
+    blank line: it starts at the first line that reads as prose, unless the line above it
+    plainly goes on (it ends in a comma: a wrapped list or sentence). A summary is prose
+    itself, so it keeps every line to the blank line; so does any field a later field line
+    follows, since the header goes on below it.
+    """
+    k = j
+    header_goes_on = False
+    while k < len(lines) and lines[k].strip() and not is_separator(lines[k]):
+        if parse_field_line(lines[k]):
+            header_goes_on = True
+            break
+        if key == "warnings" and len(lines[k].split()) > LIST_LINE_MAX_WORDS:
+            break
+        k += 1
+    parts = [value]
+    for m in range(j, k):
+        line = lines[m].strip()
+        if not header_goes_on and key != "summary" and _story_starts(parts[-1], line):
+            return "\n".join(parts), m
+        parts.append(line)
+    return "\n".join(parts), k
+
+
+def _story_starts(last: str, line: str) -> bool:
+    """Whether ``line``, under a field's line ``last``, is story run on below a header's last field.
+
+    A line ending in a comma, a semicolon, ``&``, ``/``, ``+`` or a dash is cut mid-list or
+    mid-sentence, so the line under it goes on with the value whatever it reads like.
+    """
+    return not last.rstrip().endswith(LIST_CONTINUES) and reads_as_prose(line)
+
+
+def _continue_list(lines: list[str], j: int, value: str) -> tuple[str, int]:
+    """Continuation lines of a one-line list field (tags, characters, fandoms...).
+
+    Such a field wraps onto a line only after a separator (``Angst, Hurt/Comfort,``) or onto
+    an indented line of terms; an indented line that reads as a sentence is story.
+    """
+    parts = [value.rstrip()]
+    while j < len(lines) and lines[j].strip():
+        line = lines[j]
+        wrapped = parts[-1].endswith(LIST_CONTINUES)
+        if not (wrapped or line[:1].isspace()):
+            break
+        if parse_field_line(line) or is_separator(line) or len(line.split()) > LIST_LINE_MAX_WORDS:
+            break
+        if not wrapped and (ends_sentence(line) or reads_as_prose(line)):
+            break
+        parts.append(line.strip())
+        j += 1
+    return " ".join(parts), j
 
 
 def _value_below(lines: list[str], j: int, key: str) -> tuple[str, int]:
