@@ -217,3 +217,17 @@ def test_gzipped_jsonl_table(tmp_path):
     stories = list(iter_stories([str(path)]))
     assert [s.id for s in stories] == ["r0", "r1", "r2"]
     assert stories[0].declared.rating.canonical == "teen"
+
+
+def test_stories_opening_with_brackets_or_braces_are_text_and_tables_are_still_tables(tmp_path):
+    an = b"[A/N: my first fic here, be nice]\nRated T for swearing.\n\nThe bus was late again, and Ada swore at it.\n"
+    brace = b"{Prologue}\n\nThe bus was late again.\n"
+    for name, data in (("an.txt", an), ("brace.txt", brace), ("-", an)):
+        (story,) = list(read_bytes(data, name))
+        assert story.format != "table-json" and "bus was late" in story.body, name
+    (tagged,) = list(read_bytes(an, "an.txt"))
+    assert tagged.declared.rating is not None and tagged.declared.rating.canonical == "teen"
+    rows = b'[\n {"text": "The bus was late again, and Ada swore at it.", "rating": "T"}\n]\n'
+    lines = b'{"text": "The bus was late again.", "rating": "T"}\n{"text": "It rained.", "rating": "K"}\n'
+    assert [s.format for s in read_bytes(rows, "-")] == ["table-json"]
+    assert [s.format for s in read_bytes(lines, "-")] == ["table-jsonl", "table-jsonl"]

@@ -8,6 +8,7 @@ extension only where content cannot tell (CSV/TSV). Every failure is a
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -104,12 +105,20 @@ def _kind_of(data: bytes, path: str, forced: str) -> str:
     if ext_kind in LINE_FORMATS:
         return ext_kind
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if ext_kind == "json" or head.startswith(b"["):
-        if head.startswith(b"[") or head.startswith(b"{"):
-            return "json" if head.startswith(b"[") or _single_json(data) else "jsonl"
-    if head.startswith(b"{"):
+    # A table is an array of records or objects with string keys: a story that opens with
+    # "[A/N: ...]" or "{Prologue}" is text.
+    records = _JSON_RECORDS.match(head) is not None
+    if ext_kind == "json" and (records or head.startswith(b"{")):
+        return "json" if records or _single_json(data) else "jsonl"
+    if records:
+        return "json"
+    if _JSON_OBJECT.match(head):
         return "jsonl"
     return "text"
+
+
+_JSON_RECORDS = re.compile(rb"\[\s*[{\]]")
+_JSON_OBJECT = re.compile(rb'\{\s*(?:"|\})')
 
 
 def _single_json(data: bytes) -> bool:
