@@ -148,7 +148,7 @@ def test_confidence_is_explained_with_the_threshold_in_force(example_run):
     violence = finding(records, "garden-party.html", "missing-warning:violence")["confidence"]
     assert (
         f"Confidence {under:.2f}: the calibrated probability that the text calls for more than General Audiences; "
-        f"flagged at {policy.rating_confidence(0):.2f} or above." in text
+        f"flagged at {policy.rating_confidence(0, 'ao3'):.2f} or above." in text
     )
     assert (
         f"Confidence {violence:.2f}: the calibrated probability that the text calls for Graphic Depictions Of "
