@@ -134,15 +134,16 @@ def _expand_prefix(prefix: str) -> list[str]:
     return sorted(f for f in forms if f)
 
 
-_WORD_CHAR = re.compile(r"\w")
-
-
 def _count_phrase(low: str, phrase: str) -> int:
-    """Non-overlapping occurrences of ``phrase`` in ``low`` as whole words (what ``\\bphrase\\b`` finds)."""
-    n, i, size = 0, low.find(phrase), len(phrase)
+    """Non-overlapping occurrences of ``phrase`` in ``low`` whose first and last words are whole
+    tokens (as :data:`TOKEN_RE` cuts them), the same rule as for single words: "her father" is not
+    in "her father's", nor "please stop" in "p-please stop", as "father" is not the token "father's"."""
+    n, i, size, end = 0, low.find(phrase), len(phrase), len(low)
     while i >= 0:
         j = i + size
-        if (i == 0 or not _WORD_CHAR.match(low, i - 1)) and (j == len(low) or not _WORD_CHAR.match(low, j)):
+        starts = i == 0 or not (low[i - 1].isalnum() or (low[i - 1] in "'-" and i > 1 and low[i - 2].isalnum()))
+        ends = j == end or not (low[j].isalnum() or (low[j] in "'-" and j + 1 < end and low[j + 1].isalnum()))
+        if starts and ends:
             n += 1
             i = low.find(phrase, j)
         else:
@@ -177,9 +178,11 @@ class CompiledLexicon:
                     if k not in self.words.get(form, ()):
                         self.words[form] = (*self.words.get(form, ()), k)
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
-        # A phrase is looked for only in passages holding all of its words (set tests on the token
-        # tally, reached from its longest word that is not a function word), then counted by its
-        # own ``str.find`` scan. One regex alternation of every phrase over every passage cost as
+        # A phrase is looked for only in passages holding all of its words as tokens (set tests on
+        # the token tally, reached from its longest word that is not a function word), then counted
+        # by its own ``str.find`` scan, where its first and last words must be whole tokens too: the
+        # test on the tally never rules out a phrase the scan would count, whatever else the
+        # passage holds. One regex alternation of every phrase over every passage cost as
         # much as tokenising it.
         self.phrase_words = {p: frozenset(TOKEN_RE.findall(p)) for p in self.phrases}
         self.phrases_by_key: dict[str, list[str]] = {}
@@ -208,12 +211,6 @@ class CompiledLexicon:
                     n = _count_phrase(low, phrase)
                     for k in self.phrases[phrase]:
                         counts[k] += n
-        return counts, len(tokens)
-        for phrase, cats in self.phrases.items():
-            if self.phrase_words[phrase].issubset(tally):
-                n = len(self._phrase_regex(phrase).findall(low))
-                for k in cats:
-                    counts[k] += n
         return counts, len(tokens)
 
 

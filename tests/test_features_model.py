@@ -312,8 +312,28 @@ def test_phrases_are_counted_on_whole_words_wherever_they_occur():
         "then went down on the floor. A pool of blood, a pool of bloody water. Her bed, her bed!"
     ).lower()
     counts, n = lex.count(text)
-    # "his bedroom", "this bed" and "bloody" are other words; punctuation between words is not a phrase break.
+    # "his bedroom", "this bed" and "bloody" are other words.
     assert counts == [4.0, 3.0]
     assert n == len(text.split())
     assert lex.count("") == ([0.0, 0.0], 0)
     assert lex.count("his his his bed bed")[0] == [1.0, 0.0]
+
+
+def test_phrases_match_whole_tokens_as_words_do_whatever_else_the_passage_holds():
+    from classifier.features import CompiledLexicon
+
+    lex = CompiledLexicon({"a": ["her father", "please stop", "no, stop"], "w": ["father", "stop"]})
+    # A phrase's first and last words are whole tokens, as a single word is: "father's" is not
+    # "father", "p-please" is not "please".
+    for text, a in [
+        ("she took her father's car.", 0.0),
+        ("she took her father's car. the father smiled.", 0.0),  # the same, with "father" elsewhere
+        ("p-please stop", 0.0),
+        ("p-please stop. please, sir.", 0.0),
+        ("her father-in-law", 0.0),
+        ("'her father' she said", 1.0),  # quotes are not part of a token
+        ("her father. please stop! no, stop.", 3.0),
+        ("n-no, stop", 0.0),
+    ]:
+        assert lex.count(text)[0][0] == a, text
+    assert lex.count("her father's")[0][1] == 0.0  # the word list agrees: "father's" is its own token
