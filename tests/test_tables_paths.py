@@ -231,3 +231,27 @@ def test_stories_opening_with_brackets_or_braces_are_text_and_tables_are_still_t
     lines = b'{"text": "The bus was late again.", "rating": "T"}\n{"text": "It rained.", "rating": "K"}\n'
     assert [s.format for s in read_bytes(rows, "-")] == ["table-json"]
     assert [s.format for s in read_bytes(lines, "-")] == ["table-jsonl", "table-jsonl"]
+
+
+def test_a_json_file_that_is_not_records_is_a_table_error_not_a_story(tmp_path):
+    for name, data in (("arrays.json", b'[["id", "text"], ["1", "a story"]]'), ("nums.json", b"[1, 2, 3]")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        got = list(iter_stories([str(path)]))
+        assert not _stories(got) and len(_errors(got)) == 1, name
+        assert "text column" in _errors(got)[0].reason
+
+
+def test_one_byte_cp1252_leaves_undefined_does_not_send_the_file_to_another_codepage():
+    from classifier.readers.decode import LineDecoder, decode_bytes
+
+    d = LineDecoder()
+    first = d.decode(b'1,"The caf\xe9 \x81 was closed, so she walked home in the rain."')
+    assert d.legacy == "cp1252" and first.startswith('1,"The caf\u00e9 \ufffd')
+    assert d.decode(b'2,"\x93Hello,\x94 she said. It\x92s a lovely caf\xe9."') == (
+        '2,"\u201cHello,\u201d she said. It\u2019s a lovely caf\u00e9."'
+    )
+    short = LineDecoder()
+    assert short.decode(b"1,caf\xe9 \x81") == "1,caf\u00e9 \ufffd" and short.legacy == "cp1252"
+    text, _diag = decode_bytes(b"She ordered a caf\xe9 cr\xe8me at the counter.\n" * 20 + b"A \x8f sign.\n", "x.txt")
+    assert "caf\u00e9 cr\u00e8me" in text and "A \ufffd sign." in text

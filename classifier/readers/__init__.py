@@ -108,8 +108,9 @@ def _kind_of(data: bytes, path: str, forced: str) -> str:
     # A table is an array of records or objects with string keys: a story that opens with
     # "[A/N: ...]" or "{Prologue}" is text.
     records = _JSON_RECORDS.match(head) is not None
-    if ext_kind == "json" and (records or head.startswith(b"{")):
-        return "json" if records or _single_json(data) else "jsonl"
+    if ext_kind == "json":
+        # Named a table: whatever its shape, the table reader says what is wrong with it.
+        return "jsonl" if head.startswith(b"{") and not _single_json(data) else "json"
     if records:
         return "json"
     if _JSON_OBJECT.match(head):

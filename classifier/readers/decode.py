@@ -143,10 +143,15 @@ def _decode_mixed(data: bytes) -> tuple[str, str] | None:
 def _decode_legacy(data: bytes) -> tuple[str, str]:
     # Fan fiction that is not UTF-8 is overwhelmingly Windows-1252 (Word, old archives);
     # charset-normalizer is consulted for text that is clearly not Latin script.
+    cp: str | None
     try:
         cp = data.decode("cp1252")
     except UnicodeDecodeError:
-        cp = None
+        # A stray byte cp1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D) becomes U+FFFD rather
+        # than sending one short line to charset-normalizer, whose guess from it (cp775, UTF-16)
+        # would then decode every later line of the file wrongly.
+        stray = sum(data.count(b) for b in _CP1252_UNDEFINED)
+        cp = data.decode("cp1252", "replace") if stray <= max(2, len(data) // 200) else None
     if cp is not None and _latin_plausible(cp):
         return cp, "cp1252"
     from charset_normalizer import from_bytes
@@ -157,6 +162,9 @@ def _decode_legacy(data: bytes) -> tuple[str, str]:
     if cp is not None:
         return cp, "cp1252"
     return data.decode("latin-1"), "latin-1"
+
+
+_CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")
 
 
 def _latin_plausible(text: str) -> bool:
