@@ -518,6 +518,8 @@ class ReportBuilder:
         under = " · ".join(
             f"{self._level(lvl)} {policy.rating_confidence(k):.2f}" for k, lvl in enumerate(RATING_LEVELS[:-1])
         )
+        if policy.confidence_by_scale:
+            under = "other scales: " + under
         for scale in sorted(policy.confidence_by_scale or {}):
             shown = " · ".join(
                 f"{self.taxonomy.rating_display(lvl, scale)} {policy.rating_confidence(k, scale):.2f}"

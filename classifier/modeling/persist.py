@@ -280,6 +280,13 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _plain(value: Any) -> str:
+    """A card value as text: nested mappings as ``{key value, ...}``, without Python's quotes."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} {_plain(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
 def render_card_markdown(card: dict[str, Any]) -> str:
     """Human-readable model card."""
     lines = [f"# Model card: {card.get('name', 'ficrate model')}", ""]
@@ -330,7 +337,7 @@ def render_card_markdown(card: dict[str, Any]) -> str:
         "",
         "Warnings: " + ", ".join(f"{k} {v:.2f}" for k, v in card.get("thresholds", {}).items()),
         "",
-        "Audit defaults: " + ", ".join(f"{k} {v}" for k, v in card.get("audit_defaults", {}).items()),
+        "Audit defaults: " + ", ".join(f"{k} {_plain(v)}" for k, v in card.get("audit_defaults", {}).items()),
     ]
     lines += ["", "## Lexicons and licences", ""] + [f"- {k}: {v}" for k, v in card.get("lexicons", {}).items()]
     lines += ["", "## Versions", ""] + [f"- {k} {v}" for k, v in card.get("versions", {}).items()]
