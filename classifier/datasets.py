@@ -325,6 +325,12 @@ def apply_exclusions(
     return frame, info
 
 
+def frame_scales(frame: pd.DataFrame) -> np.ndarray | None:
+    """Each row's rating scale (``ao3``, ``ffn``, ...; empty when unknown), or None for a frame
+    without the column: the audit's confidences are chosen and replayed per scale."""
+    return frame["scale"].astype(str).to_numpy() if "scale" in frame else None
+
+
 def frame_to_arrays(
     frame: pd.DataFrame, warning_ids: Iterable[str]
 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.datasets import frame_to_arrays, load_training_frame
+from classifier.datasets import frame_scales, frame_to_arrays, load_training_frame
 from classifier.extras import load_extra
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import protocol_report
@@ -108,7 +108,7 @@ def evaluate_model(
     levels, warns, rule_warns = predict_all(model, texts, progress=say)
     audit = dict(model.audit_defaults)
     # Each text's rating scale, so the audit replays the model's per-scale confidences.
-    scales = frame["scale"].astype(str).to_numpy() if "scale" in frame else None
+    scales = frame_scales(frame)
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
         return protocol_report(

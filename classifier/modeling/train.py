@@ -374,7 +374,7 @@ def train_from_sources(
     """Load ``sources``, train, and save a model directory with its card; return card and read errors."""
     from pathlib import Path
 
-    from classifier.datasets import apply_exclusions, label_summary, load_training_frame
+    from classifier.datasets import apply_exclusions, frame_scales, label_summary, load_training_frame
     from classifier.features import lexicon_sources
     from classifier.modeling.persist import ModelError, new_card, save_model
 
@@ -435,7 +435,7 @@ def train_from_sources(
         folds=folds,
         seed=seed,
         progress=progress,
-        scales=frame["scale"].astype(str).to_numpy() if "scale" in frame else None,
+        scales=frame_scales(frame),
     )
     if transfer:
         say("transfer: testing the final model on other fandoms' labelled texts")
@@ -493,6 +493,7 @@ def transfer_report(
     The audit is replayed at the model's own defaults, so ``under_rated_false_alarms`` is the
     share of these honestly labelled texts the default audit would flag.
     """
+    from classifier.datasets import frame_scales
     from classifier.modeling.scorer import StoryScorer
 
     scorer = StoryScorer(spec, arrays)
@@ -515,7 +516,7 @@ def transfer_report(
             spec["thresholds"],
             warning_ids,
             audit=spec["audit"],
-            scales=frame["scale"].astype(str).to_numpy() if "scale" in frame else None,
+            scales=frame_scales(frame),
         )
         rep["texts"] = len(texts)
         rep["median_words"] = int(np.median(frame["text"].astype(str).str.split().str.len()))
