@@ -222,7 +222,10 @@ def test_gzipped_jsonl_table(tmp_path):
 def test_stories_opening_with_brackets_or_braces_are_text_and_tables_are_still_tables(tmp_path):
     an = b"[A/N: my first fic here, be nice]\nRated T for swearing.\n\nThe bus was late again, and Ada swore at it.\n"
     brace = b"{Prologue}\n\nThe bus was late again.\n"
-    for name, data in (("an.txt", an), ("brace.txt", brace), ("-", an)):
+    thought = b'{"Can you hear me?" she thought at him.}\n\nThe bus was late again.\n'
+    recs = b'[{"Flashback"}]\n\nThe bus was late again.\n'
+    cases = (("an.txt", an), ("brace.txt", brace), ("-", an), ("thought.txt", thought), ("flash.md", recs))
+    for name, data in cases:
         (story,) = list(read_bytes(data, name))
         assert story.format != "table-json" and "bus was late" in story.body, name
     (tagged,) = list(read_bytes(an, "an.txt"))

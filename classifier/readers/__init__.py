@@ -104,6 +104,8 @@ def _kind_of(data: bytes, path: str, forced: str) -> str:
         return "parquet"
     if ext_kind in LINE_FORMATS:
         return ext_kind
+    if path != "-" and Path(path).suffix.lower() in STORY_EXTENSIONS - {""}:
+        return "text"  # named a story: '{"Can you hear me?" she thought}' opening it is prose
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     # A table is an array of records or objects with string keys: a story that opens with
     # "[A/N: ...]" or "{Prologue}" is text.
