@@ -337,3 +337,18 @@ def test_phrases_match_whole_tokens_as_words_do_whatever_else_the_passage_holds(
     ]:
         assert lex.count(text)[0][0] == a, text
     assert lex.count("her father's")[0][1] == 0.0  # the word list agrees: "father's" is its own token
+
+
+def test_thresholds_are_chosen_on_other_fold_splits_than_the_reported_one(tiny):
+    from classifier.modeling.train import CHOICE_SPLITS
+
+    _scorer, spec, _arrays, report, _ = tiny
+    choice = report["cross_validation"]["choice"]
+    assert choice["splits"] == CHOICE_SPLITS >= 2
+    assert choice["reported_fold_seed"] not in choice["fold_seeds"]
+    assert len(set(choice["fold_seeds"])) == CHOICE_SPLITS
+    # The defaults shipped are the ones the choice splits gave, and the reported figures use them.
+    assert report["cross_validation"]["audit"]["confidence_by_level"] == spec["audit"]["confidence_by_level"]
+    assert choice["audit_on_choice_splits"]["under_rated_false_alarms"]["n"] == CHOICE_SPLITS * (
+        report["cross_validation"]["audit"]["under_rated_false_alarms"]["n"]
+    )
