@@ -63,3 +63,17 @@ The first customer was old Mr Pell, who bought a small brown loaf every morning 
 By eight the sun was pouring in through the windows and the whole street smelled of warm bread. Rosa wiped flour from her hands and poured herself a cup of tea. Outside, people hurried past on their way to work, and every so often one of them stopped, caught by the smell, and came in smiling.
 
 She wrapped the last seeded rolls in paper for the school kitchen, swept the crumbs from the counter, and turned the sign on the door. It had been a good morning. Tomorrow she would try the new recipe for apple cake."""
+
+NONCON = """He held her down on the bed while she begged him to stop. "No," she said, "please stop, I don't want this." He did not listen. He pinned her wrists above her head and forced himself on her against her will, and she cried the whole time, because it was rape and there was nothing she could do to make him stop.
+
+Afterwards she lay curled on the floor, shaking. She had said no. She had said no so many times. He had raped her anyway, and then he told her it was her fault, that she had wanted it, that nobody would believe her if she told.
+
+For weeks she could not sleep. Every time she closed her eyes she felt his weight holding her down, heard herself begging him to let her go, and felt the same helpless terror as the night he assaulted her.
+"""
+
+CHILD_ABUSE = """Lily was only thirteen, a child in the eighth grade, when her stepfather started coming into her bedroom at night. He told her it was their secret. He touched her where no adult should ever touch a child, and he made her undress, and he molested her while her mother slept down the hall.
+
+The girl learned to lie very still. She was twelve the first time and thirteen when she finally told a teacher at school, and even then the man said the minor was lying, that the little girl had made it all up for attention.
+
+The social worker said it was child sexual abuse, and that none of it had been her fault. Lily was a child. He was the adult who had abused her.
+"""

@@ -51,6 +51,9 @@ def test_default_model_is_small_and_carded(default_model):
         ("CUTTING", "self_harm", "teen"),
         ("PARTY", "substance_use", "teen"),
         ("SEX", "sexual_content", "explicit"),
+        # Non-graphic, but unmistakable: the archives' Rape/Non-Con and Underage warnings apply.
+        ("NONCON", "rape_noncon", "mature"),
+        ("CHILD_ABUSE", "underage", "mature"),
     ],
 )
 def test_clear_cut_passages(default_model, name, warning, min_rating):
@@ -128,3 +131,17 @@ def test_short_texts_stay_in_their_bands(default_model):
 def test_readme_names_the_default_training_command():
     readme = Path(REPO / "README.md").read_text()
     assert "ficrate train ../shared/data --out models/ficrate-default" in readme
+
+
+def test_the_default_audit_flags_clear_cut_rape_and_underage_declared_without_warnings():
+    import classifier
+    from tests import clear_cut
+
+    model = classifier.load_model()
+    header = "Rating: Mature\nArchive Warning: No Archive Warnings Apply\n\n"
+    for name, wid in (("NONCON", "rape_noncon"), ("CHILD_ABUSE", "underage")):
+        result = model.audit(header + getattr(clear_cut, name))
+        assert result.flagged and f"missing-warning:{wid}" in {v["kind"] for v in result.verdicts}, name
+    # A story declaring the warning is not flagged for it.
+    declared = model.audit("Rating: Mature\nArchive Warning: Rape/Non-Con\n\n" + clear_cut.NONCON)
+    assert "missing-warning:rape_noncon" not in {v["kind"] for v in declared.verdicts}
