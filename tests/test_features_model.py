@@ -349,6 +349,7 @@ def test_thresholds_are_chosen_on_other_fold_splits_than_the_reported_one(tiny):
     assert len(set(choice["fold_seeds"])) == CHOICE_SPLITS
     # The defaults shipped are the ones the choice splits gave, and the reported figures use them.
     assert report["cross_validation"]["audit"]["confidence_by_level"] == spec["audit"]["confidence_by_level"]
-    assert choice["audit_on_choice_splits"]["under_rated_false_alarms"]["n"] == CHOICE_SPLITS * (
-        report["cross_validation"]["audit"]["under_rated_false_alarms"]["n"]
+    assert (
+        choice["audit_on_choice_splits"]["under_rated_false_alarms"]["n"]
+        == CHOICE_SPLITS * (report["cross_validation"]["audit"]["under_rated_false_alarms"]["n"])
     )
