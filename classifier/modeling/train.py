@@ -43,7 +43,7 @@ TRANSFER_SOURCES = ("ao3_summaries", "ffn_summaries")
 MIN_LABEL_COUNT = 10
 #: Warning thresholds maximise out-of-fold F1 among thresholds with at least this precision.
 MIN_PRECISION = 0.4
-#: Fold splits the thresholds and audit defaults are chosen on, besides the one reported.
+#: Fold splits the thresholds and audit defaults are chosen on, besides the one reported (>= 1).
 CHOICE_SPLITS = 3
 #: Inverse regularisation of the story models (chosen by the protocol; see the card).
 C_RATING = 0.1
@@ -263,10 +263,11 @@ def train_story_model(
     # choice held its false-alarm budgets only on that split); the figures reported come from one
     # more split that took no part in choosing them.
     oof_levels, oof_warn = out_of_fold(seed, "reported split")
-    chosen = [out_of_fold(seed + 1 + r, f"choice split {r + 1}/{CHOICE_SPLITS}") for r in range(CHOICE_SPLITS)]
-    n_rep = max(1, len(chosen))
-    pick_levels = np.vstack([c[0] for c in chosen]) if chosen else oof_levels
-    pick_warn = np.vstack([c[1] for c in chosen]) if chosen else oof_warn
+    choice_seeds = [seed + 1 + r for r in range(CHOICE_SPLITS)]
+    chosen = [out_of_fold(s, f"choice split {r + 1}/{CHOICE_SPLITS}") for r, s in enumerate(choice_seeds)]
+    n_rep = len(chosen)
+    pick_levels = np.vstack([c[0] for c in chosen])
+    pick_warn = np.vstack([c[1] for c in chosen])
     pick_W = np.tile(W, (n_rep, 1))
     thresholds: dict[str, float] = {}
     for j, wid in enumerate(warning_ids):
@@ -296,8 +297,8 @@ def train_story_model(
         lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids, audit=audit_defaults, scales=scales
     )
     cv["choice"] = {
-        "splits": n_rep if chosen else 0,
-        "fold_seeds": [seed + 1 + r for r in range(len(chosen))] or [seed],
+        "splits": n_rep,
+        "fold_seeds": choice_seeds,
         "reported_fold_seed": seed,
         "audit_on_choice_splits": {k: v for k, v in choice.items() if "confidence" not in k},
     }
