@@ -24,6 +24,7 @@ from classifier.datasets import frame_scales, frame_to_arrays, load_training_fra
 from classifier.extras import load_extra
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import protocol_report
+from classifier.modeling.persist import render_length_bands
 from classifier.modeling.scorer import median_level
 from classifier.output import atomic_writer
 
@@ -109,10 +110,11 @@ def evaluate_model(
     audit = dict(model.audit_defaults)
     # Each text's rating scale, so the audit replays the model's per-scale confidences.
     scales = frame_scales(frame)
+    n_words = np.array([len(t.split()) for t in texts])
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
         return protocol_report(
-            Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit, scales=scales
+            Y[:, 0], upper, Yw, lv, P, thresholds, tuple(ids), rounds=rounds, audit=audit, scales=scales, words=n_words
         )
 
     no_rating = np.full_like(levels, np.nan)
@@ -213,6 +215,9 @@ def render_summary(result: dict[str, Any]) -> str:
             "| --- |" + " ---: |" * 4,
         ]
         lines += [f"| {RATING_LEVELS[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf)]
+        bands = render_length_bands(ours["rating"].get("by_length"))
+        if bands:
+            lines += ["", "## ficrate rating by story length", *bands[1:]]
     plots = result.get("plots") or {"written": list(PLOT_FILES)}
     if plots.get("skipped"):
         lines += ["", f"Plots skipped: {plots['skipped']}.", ""]

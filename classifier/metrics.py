@@ -110,6 +110,36 @@ def rating_metrics(
     return out
 
 
+#: Story-length bands (words) of :func:`rating_by_length`: where the issue measured length bias
+#: (short works rated up, long works rated down) and where the full-length corpus has its works.
+LENGTH_BANDS: tuple[tuple[int, int | None], ...] = ((0, 1500), (1500, 5000), (5000, 15000), (15000, None))
+
+
+def _mean_with_ci(x: np.ndarray, rounds: int) -> dict[str, Any]:
+    ci = bootstrap(lambda ix: float(x[ix].mean()), len(x), rounds=rounds)
+    return {"value": round(float(x.mean()), 4), "ci95": ci}
+
+
+def rating_by_length(y: np.ndarray, pred: np.ndarray, words: np.ndarray, *, rounds: int = 200) -> list[dict[str, Any]]:
+    """Per :data:`LENGTH_BANDS` band: works, exact accuracy and the mean signed error in levels
+    (predicted minus declared: > 0 rates that length up), each with a bootstrap CI.
+
+    ``y`` and ``pred`` are level indices (rows with unknown ``y`` removed), ``words`` word counts.
+    """
+    y = np.asarray(y, dtype=int)
+    pred = np.asarray(pred, dtype=int)
+    words = np.asarray(words, dtype=float)
+    out: list[dict[str, Any]] = []
+    for lo, hi in LENGTH_BANDS:
+        sel = np.flatnonzero((words >= lo) & (words < (np.inf if hi is None else hi)))
+        band: dict[str, Any] = {"words": f"{lo:,}+" if hi is None else f"{lo:,}-{hi:,}", "n": len(sel)}
+        if len(sel):
+            band["mean_error"] = _mean_with_ci((pred[sel] - y[sel]).astype(float), rounds)
+            band["exact_accuracy"] = _mean_with_ci((pred[sel] == y[sel]).astype(float), rounds)
+        out.append(band)
+    return out
+
+
 def _subset(fn: Callable[[np.ndarray], float], idx: np.ndarray) -> Callable[[np.ndarray], float]:
     def inner(ix: np.ndarray) -> float:
         return fn(idx[ix])
@@ -416,9 +446,11 @@ def protocol_report(
     rounds: int = 200,
     audit: dict[str, Any] | None = None,
     scales: np.ndarray | None = None,
+    words: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Rating, warning and audit figures of probabilities against labels (``scales``: each work's
-    rating scale, for the audit's per-scale confidences)."""
+    rating scale, for the audit's per-scale confidences; ``words``: word counts, for the rating
+    figures by story length)."""
     from classifier.labels import ARCHIVE_WARNINGS
 
     known = ~np.isnan(lv) & ~np.isnan(levels).any(axis=1)
@@ -426,6 +458,8 @@ def protocol_report(
     pred = (cum[:, 1:] >= 0.5).sum(axis=1)  # the median level
     y = _effective(lv[known], upper[known], pred)
     out: dict[str, Any] = {"rating": rating_metrics(y, pred, levels[known], rounds=rounds)}
+    if words is not None and known.any():
+        out["rating"]["by_length"] = rating_by_length(y, pred, np.asarray(words)[known], rounds=rounds)
     out["warnings"] = warning_metrics(W, warn, thresholds, list(warning_ids), rounds=rounds)
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     if cols:

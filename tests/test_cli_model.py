@@ -130,6 +130,10 @@ def test_train_writes_model_and_card_and_refuses_overwrite(tiny_table, tmp_path)
     assert card["command"].startswith("ficrate train")
     assert "exact_accuracy" in card["metrics"]["cross_validation"]["rating"]
     assert "under_rated_false_alarms" in card["metrics"]["cross_validation"]["audit"]
+    bands = card["metrics"]["cross_validation"]["rating"]["by_length"]
+    assert [b["words"] for b in bands] == ["0-1,500", "1,500-5,000", "5,000-15,000", "15,000+"]
+    assert sum(b["n"] for b in bands) == card["metrics"]["cross_validation"]["rating"]["n"]
+    assert "By story length" in (out / "MODEL_CARD.md").read_text()
     r2 = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "-q"])
     assert r2.exit_code == 2 and "already exists" in r2.stderr
     score = runner.invoke(app, ["score", str(EXAMPLES / "bakery-morning.txt"), "--model", str(out), "-f", "jsonl"])
@@ -165,6 +169,8 @@ def test_evaluate_writes_report_with_baselines(tmp_path):
     rating = metrics["systems"]["ficrate"]["rating"]
     assert rating["n"] == 7 and len(rating["exact_accuracy"]["ci95"]) == 2
     assert "| rating exact accuracy |" in (tmp_path / "rep" / "summary.md").read_text()
+    assert sum(b["n"] for b in rating["by_length"]) == 7
+    assert "## ficrate rating by story length" in (tmp_path / "rep" / "summary.md").read_text()
 
 
 def test_train_tests_the_final_model_on_other_fandoms(tmp_path):

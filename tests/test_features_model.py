@@ -353,3 +353,20 @@ def test_thresholds_are_chosen_on_other_fold_splits_than_the_reported_one(tiny):
         choice["audit_on_choice_splits"]["under_rated_false_alarms"]["n"]
         == CHOICE_SPLITS * (report["cross_validation"]["audit"]["under_rated_false_alarms"]["n"])
     )
+
+
+def test_rating_by_length_gives_signed_error_and_exact_per_band():
+    from classifier.metrics import rating_by_length
+
+    y = np.array([0, 1, 1, 2, 3, 2])
+    pred = np.array([1, 1, 2, 2, 2, 1])
+    words = np.array([200, 1499, 1500, 9000, 20000, 15000])
+    bands = rating_by_length(y, pred, words, rounds=20)
+    assert [b["n"] for b in bands] == [2, 1, 1, 2]
+    short, mid, _, long = bands
+    assert short["mean_error"]["value"] == 0.5 and short["exact_accuracy"]["value"] == 0.5  # one rated up
+    assert mid["mean_error"]["value"] == 1.0 and mid["exact_accuracy"]["value"] == 0.0
+    assert long["mean_error"]["value"] == -1.0 and long["exact_accuracy"]["value"] == 0.0  # both rated down
+    assert len(long["mean_error"]["ci95"]) == 2
+    empty = rating_by_length(y[:1], pred[:1], np.array([100]), rounds=5)
+    assert [b["n"] for b in empty] == [1, 0, 0, 0] and "mean_error" not in empty[1]

@@ -212,6 +212,25 @@ PROTOCOL_NOTE = (
 )
 
 
+def render_length_bands(bands: list[dict[str, Any]] | None) -> list[str]:
+    """Markdown lines of the rating figures by story length (none when the report has no word counts)."""
+    if not bands or not any(b["n"] for b in bands):
+        return []
+    lines = [
+        "",
+        "By story length (mean error: predicted minus declared level; > 0 rates that length up):",
+        "",
+        "| words | works | mean error [95% CI] | exact [95% CI] |",
+        "| --- | ---: | --- | --- |",
+    ]
+    for b in bands:
+        if b["n"]:
+            lines.append(
+                f"| {b['words']} | {b['n']} | {_fmt_metric(b['mean_error'])} | {_fmt_metric(b['exact_accuracy'])} |"
+            )
+    return lines
+
+
 def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
     """Markdown lines for one protocol report (rating, confusion, warnings, audit)."""
     lines = ["", f"### {title}", ""]
@@ -228,6 +247,7 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
             lines += [
                 f"| {names[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf["matrix"])
             ]
+        lines += render_length_bands(r.get("by_length"))
     for key, name in (("archive_warnings", "AO3 archive warnings"), ("warnings", "all warnings")):
         w = rep.get(key)
         if not w or not any(v.get("support") for v in w.get("per_label", {}).values()):

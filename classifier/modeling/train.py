@@ -225,6 +225,7 @@ def train_story_model(
     say(f"features of {len(texts):,} texts")
     feats = featurize(texts, progress=progress)
     F, cats = feats["F"], feats["categories"]
+    n_words = np.array([len(t.split()) for t in texts])
     guidelines = load_guidelines()
     rating_rules, rules = story_rules(feats["counts"], feats["words"], cats, guidelines, tuple(warning_ids))
     lv, W = Y[:, 0], Y[:, 1:]
@@ -294,7 +295,7 @@ def train_story_model(
         "warning_confidence_by_label": choice.get("warning_confidence_by_label"),
     }
     cv = protocol_report(
-        lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids, audit=audit_defaults, scales=scales
+        lv, upper, W, oof_levels, oof_warn, thresholds, warning_ids, audit=audit_defaults, scales=scales, words=n_words
     )
     cv["choice"] = {
         "splits": n_rep,
@@ -316,6 +317,7 @@ def train_story_model(
                 warning_ids,
                 audit=audit_defaults,
                 scales=scales[sel],
+                words=n_words[sel],
             )
     cv["by_source"] = by_source
 
@@ -339,6 +341,7 @@ def train_story_model(
             warning_ids,
             audit=audit_defaults,
             scales=scales[te],
+            words=n_words[te],
         )
 
     say("final fit on all data")
@@ -544,6 +547,7 @@ def transfer_report(
             warns.append(s.warnings)
         Y = frame[["rating", *warning_ids]].to_numpy(dtype=float)
         upper = frame["rating_upper"].to_numpy(dtype=float)
+        n_words = frame["text"].astype(str).str.split().str.len().to_numpy()
         rep = protocol_report(
             Y[:, 0],
             upper,
@@ -554,8 +558,9 @@ def transfer_report(
             warning_ids,
             audit=spec["audit"],
             scales=frame_scales(frame),
+            words=n_words,
         )
         rep["texts"] = len(texts)
-        rep["median_words"] = int(np.median(frame["text"].astype(str).str.split().str.len()))
+        rep["median_words"] = int(np.median(n_words))
         out[name] = rep
     return out
