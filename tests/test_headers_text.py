@@ -74,6 +74,18 @@ def test_author_note_block_with_declarations():
     assert s.body.startswith("The kettle")
 
 
+@pytest.mark.parametrize("label", ["A/N", "a/n", "A.N."])
+def test_author_note_without_a_colon_is_not_story(label):
+    s = read_one(f"Title: Kettle\nRating: T\n{label} thanks to my beta, rated T for one word.\n\n" + STORY)
+    assert s.declared.rating.canonical == "teen"
+    assert s.body.startswith("The kettle") and "beta" not in s.body
+
+
+def test_a_story_opening_with_an_is_story():
+    s = read_one("An old kettle sang on the stove.\nNobody came to lift it.\n")
+    assert s.body.startswith("An old kettle") and s.declared.rating is None
+
+
 def test_parenthesised_note_at_top():
     note = "(This is a one-shot I wrote on a whim. Warning: language and stuff. Disclaimer: I own nothing!)"
     s = read_one(note + "\n\n" + STORY)

@@ -47,7 +47,9 @@ from classifier.readers.chapters import is_chapter_heading, lift_headings
 from classifier.story import Declared, Story
 
 _AN_RE = re.compile(
-    r"^" + LINE_DECOR + r"(?:a/n|an|a\.n\.|author'?s'? ?notes?|authors? notes?|notes?)\s*(?:\d+\s*)?(?:[:\-–—]|$)",
+    r"^" + LINE_DECOR + r"(?:(?:a/n|an|a\.n\.|author'?s'? ?notes?|authors? notes?|notes?)\s*(?:\d+\s*)?(?:[:\-–—]|$)"
+    # "A/N thanks to my beta": the slash and dot forms are never a word of prose ("An old man ..." is).
+    r"|(?:a/n|a\.n\.)\s+\S)",
     re.I,
 )
 _END_NOTES_RE = re.compile(
