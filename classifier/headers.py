@@ -132,14 +132,22 @@ def ends_sentence(line: str) -> bool:
     return line.rstrip().rstrip(_SENTENCE_CLOSERS)[-1:] in (".", "!", "?", "\u2026")
 
 
+#: First words of short sentences ("He ran.", "The door shut."); no tag or warning starts so and
+#: then goes on in lower case.
+_SENTENCE_STARTERS = frozenset(
+    "I He She It We They You The A An This That There Then Her His My Our Their Its Nobody Someone".split()
+)
+
+
 def reads_as_prose(line: str) -> bool:
     """Whether ``line`` reads as a line of story rather than more of a header value.
 
     Dialogue (a quote mark opening a line of two words or more), or a sentence: it starts with
-    a capital, has four words or more, at least one of them lower-case after the first (tags and
-    warnings are title case: "Major Character Death."), and ends with a full stop, ``!``, ``?``
-    or ``…`` (or has a sentence ending inside it). A short comma list ("Violence, gore.") is no
-    sentence. Field lines are the caller's to rule out first: ``Label: value`` is never prose.
+    a capital, has four words or more (or two, after a pronoun or article: "He ran."), at least
+    one of them lower-case after the first (tags and warnings are title case: "Major Character
+    Death."), and ends with a full stop, ``!``, ``?`` or ``…`` (or has a sentence ending inside
+    it). A short comma list ("Violence, gore.") is no sentence. Field lines are the caller's to
+    rule out first: ``Label: value`` is never prose.
     """
     s = line.strip()
     words = s.split()
@@ -150,7 +158,8 @@ def reads_as_prose(line: str) -> bool:
     if not s[0].isupper():
         return False  # a lower-case start goes on with the sentence or list above it
     inside = _SENTENCE_INSIDE_RE.search(s) is not None
-    if not (inside or (len(words) >= 4 and ends_sentence(s))):
+    short_ok = len(words) >= 4 or words[0] in _SENTENCE_STARTERS
+    if not (inside or (short_ok and ends_sentence(s))):
         return False
     if not any(w[:1].islower() for w in words[1:]):
         return False

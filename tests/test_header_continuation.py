@@ -23,6 +23,15 @@ def _body_starts_with_the_rain(story):
 
 
 # -- prose run on below the last field ends the header --------------------------------------
+def test_a_two_word_sentence_below_archive_warnings_is_story():
+    s = read_one(
+        "Title: Run\nRating: Teen And Up Audiences\nArchive Warnings: Graphic Depictions Of Violence\nHe ran.\n"
+        + RAIN
+    )
+    assert s.declared.warnings.canonical == ["violence"] and s.declared.warnings.unmapped == []
+    assert s.body.startswith("He ran.\nThe rain had not stopped")
+
+
 def test_prose_below_archive_warnings_is_story_not_warnings():
     s = read_one(
         "Title: The Lantern\nRating: Teen And Up Audiences\nArchive Warnings: No Archive Warnings Apply\n"
@@ -158,6 +167,8 @@ def test_one_word_sign_off_stays_in_the_note():
         '"Get down!" Mara shouted.',
         "\u201cRun,\u201d she said.",
         "Why would anyone light it now?\u201d",
+        "He ran.",
+        "The door shut!",
     ],
 )
 def test_reads_as_prose(line):
@@ -175,6 +186,9 @@ def test_reads_as_prose(line):
         "so please be patient with me.",
         "Enjoy!~",
         "She ran",
+        "The Mighty Ducks.",
+        "A Sad Ending.",
+        "Gore.",
         "",
     ],
 )
