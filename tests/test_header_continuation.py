@@ -25,8 +25,7 @@ def _body_starts_with_the_rain(story):
 # -- prose run on below the last field ends the header --------------------------------------
 def test_a_two_word_sentence_below_archive_warnings_is_story():
     s = read_one(
-        "Title: Run\nRating: Teen And Up Audiences\nArchive Warnings: Graphic Depictions Of Violence\nHe ran.\n"
-        + RAIN
+        "Title: Run\nRating: Teen And Up Audiences\nArchive Warnings: Graphic Depictions Of Violence\nHe ran.\n" + RAIN
     )
     assert s.declared.warnings.canonical == ["violence"] and s.declared.warnings.unmapped == []
     assert s.body.startswith("He ran.\nThe rain had not stopped")
