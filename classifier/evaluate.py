@@ -217,7 +217,7 @@ def render_summary(result: dict[str, Any]) -> str:
         lines += [f"| {RATING_LEVELS[i]} | " + " | ".join(str(x) for x in row) + " |" for i, row in enumerate(conf)]
         bands = render_length_bands(ours["rating"].get("by_length"))
         if bands:
-            lines += ["", "## ficrate rating by story length", *bands[1:]]
+            lines += ["", "## ficrate rating by story length", *bands]
     plots = result.get("plots") or {"written": list(PLOT_FILES)}
     if plots.get("skipped"):
         lines += ["", f"Plots skipped: {plots['skipped']}.", ""]
