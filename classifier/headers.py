@@ -132,11 +132,10 @@ def ends_sentence(line: str) -> bool:
     return line.rstrip().rstrip(_SENTENCE_CLOSERS)[-1:] in (".", "!", "?", "\u2026")
 
 
-#: First words of short sentences ("He ran.", "The door shut."); no tag or warning starts so and
-#: then goes on in lower case.
-_SENTENCE_STARTERS = frozenset(
-    "I He She It We They You The A An This That There Then Her His My Our Their Its Nobody Someone".split()
-)
+#: First words of short narrative sentences ("He ran.", "The door shut."). Not "I", "It", "There",
+#: "You", "This", ...: those open the author's own short lines below a disclaimer or warnings
+#: ("I own nothing.", "There is gore.", "You were warned!"), which belong to the field.
+_SENTENCE_STARTERS = frozenset("He She They The A An Her His Their Nobody Someone Then".split())
 
 
 def reads_as_prose(line: str) -> bool:

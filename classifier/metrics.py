@@ -128,11 +128,12 @@ def rating_by_length(y: np.ndarray, pred: np.ndarray, words: np.ndarray, *, roun
     """
     y = np.asarray(y, dtype=int)
     pred = np.asarray(pred, dtype=int)
-    words = np.asarray(words, dtype=float)
+    words = np.nan_to_num(np.asarray(words, dtype=float), nan=0.0).clip(min=0)  # every work in a band
     out: list[dict[str, Any]] = []
     for lo, hi in LENGTH_BANDS:
         sel = np.flatnonzero((words >= lo) & (words < (np.inf if hi is None else hi)))
-        band: dict[str, Any] = {"words": f"{lo:,}+" if hi is None else f"{lo:,}-{hi:,}", "n": len(sel)}
+        name = f"{lo:,}+" if hi is None else (f"under {hi:,}" if lo == 0 else f"{lo:,}-{hi - 1:,}")
+        band: dict[str, Any] = {"words": name, "n": len(sel)}
         if len(sel):
             band["mean_error"] = _mean_with_ci((pred[sel] - y[sel]).astype(float), rounds)
             band["exact_accuracy"] = _mean_with_ci((pred[sel] == y[sel]).astype(float), rounds)

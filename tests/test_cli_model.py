@@ -131,7 +131,7 @@ def test_train_writes_model_and_card_and_refuses_overwrite(tiny_table, tmp_path)
     assert "exact_accuracy" in card["metrics"]["cross_validation"]["rating"]
     assert "under_rated_false_alarms" in card["metrics"]["cross_validation"]["audit"]
     bands = card["metrics"]["cross_validation"]["rating"]["by_length"]
-    assert [b["words"] for b in bands] == ["0-1,500", "1,500-5,000", "5,000-15,000", "15,000+"]
+    assert [b["words"] for b in bands] == ["under 1,500", "1,500-4,999", "5,000-14,999", "15,000+"]
     assert sum(b["n"] for b in bands) == card["metrics"]["cross_validation"]["rating"]["n"]
     assert "By story length" in (out / "MODEL_CARD.md").read_text()
     r2 = runner.invoke(app, ["train", str(tiny_table), "--out", str(out), "-q"])

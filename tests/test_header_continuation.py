@@ -31,6 +31,22 @@ def test_a_two_word_sentence_below_archive_warnings_is_story():
     assert s.body.startswith("He ran.\nThe rain had not stopped")
 
 
+@pytest.mark.parametrize(
+    ("field", "line", "warning"),
+    [("Warnings: swearing", "There is rape.", "rape_noncon"), ("Warnings: none", "There is self-harm.", "self_harm")],
+)
+def test_a_short_author_line_below_warnings_stays_a_warning(field, line, warning):
+    s = read_one(f"Title: Run\nRating: Teen And Up Audiences\n{field}\n{line}\n" + RAIN)
+    assert warning in s.declared.warnings.canonical
+    _body_starts_with_the_rain(s)
+
+
+def test_a_short_disclaimer_line_stays_in_the_disclaimer():
+    s = read_one("Title: Run\nRating: T\nDisclaimer: The characters belong to their creators.\nI own nothing.\n" + RAIN)
+    assert "I own nothing." in s.declared.raw["Disclaimer"]
+    _body_starts_with_the_rain(s)
+
+
 def test_prose_below_archive_warnings_is_story_not_warnings():
     s = read_one(
         "Title: The Lantern\nRating: Teen And Up Audiences\nArchive Warnings: No Archive Warnings Apply\n"
@@ -186,6 +202,12 @@ def test_reads_as_prose(line):
         "Enjoy!~",
         "She ran",
         "The Mighty Ducks.",
+        "I own nothing.",
+        "There is gore.",
+        "There is rape.",
+        "You were warned!",
+        "It gets better!",
+        "This is crack.",
         "A Sad Ending.",
         "Gore.",
         "",

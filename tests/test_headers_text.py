@@ -81,9 +81,29 @@ def test_author_note_without_a_colon_is_not_story(label):
     assert s.body.startswith("The kettle") and "beta" not in s.body
 
 
-def test_a_story_opening_with_an_is_story():
-    s = read_one("An old kettle sang on the stove.\nNobody came to lift it.\n")
-    assert s.body.startswith("An old kettle") and s.declared.rating is None
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An old kettle sang on the stove.\nNobody came to lift it.\n",
+        # Initials of a name, not a note: with and without a blank line below the first paragraph.
+        "A.N. Other came home late.\nShe said the film was rated M, and laughed.\nHe made tea.\n",
+        "A.N. Other came home late.\nShe said the film was rated M.\n\nHe made tea and sat down.\n",
+    ],
+)
+def test_a_story_opening_like_a_note_is_story(text):
+    s = read_one(text)
+    assert s.body.startswith(text.split()[0]) and s.declared.rating is None
+
+
+def test_a_note_with_no_colon_never_takes_the_whole_text():
+    text = "A/N thanks for reading\n" + "".join(f"Line {k} of the story went on.\n" for k in range(12))
+    s = read_one(text)
+    assert "Line 11 of the story" in s.body
+
+
+def test_a_title_above_initials_is_not_a_title():
+    s = read_one("Kettle\n\nA.N. Other walked home in the rain, humming.\n")
+    assert s.title is None and s.body.startswith("Kettle")
 
 
 def test_parenthesised_note_at_top():

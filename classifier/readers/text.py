@@ -48,10 +48,29 @@ from classifier.story import Declared, Story
 
 _AN_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:(?:a/n|an|a\.n\.|author'?s'? ?notes?|authors? notes?|notes?)\s*(?:\d+\s*)?(?:[:\-–—]|$)"
-    # "A/N thanks to my beta": the slash and dot forms are never a word of prose ("An old man ..." is).
-    r"|(?:a/n|a\.n\.)\s+\S)",
+    # "A/N thanks to my beta": the slash and dot forms with no colon; _opens_note checks the word after.
+    r"|(?P<bare>a/n|a\.n\.)\s+(?P<first>\S+))",
     re.I,
 )
+#: Words that open an author's note written "A/N Thanks ..." with no colon. Any other capitalised
+#: word after "A.N." is more likely a name ("A.N. Other came home"): story.
+_NOTE_OPENERS = frozenset(
+    "thanks thank this so hey hello hi i ok okay edit just sorry please here well first welcome wow "
+    "disclaimer warning warnings rated dedicated written".split()
+)
+#: A note with no colon must end (a blank line) within this many lines: a story never becomes a note.
+_BARE_NOTE_LINES = 10
+
+
+def _opens_note(line: str) -> re.Match[str] | None:
+    """``A/N:``-style note opener (with no colon only before a lower-case word or a usual opener)."""
+    m = _AN_RE.match(line)
+    if m is None or not m.group("bare"):
+        return m
+    first = m.group("first").strip("\"'.,!?:;()*_~-")
+    return m if first[:1].islower() or first.lower() in _NOTE_OPENERS else None
+
+
 _END_NOTES_RE = re.compile(
     r"^" + LINE_DECOR + r"(?:end ?notes?|a/n|author'?s'? ?notes?|authors? notes?|a\.n\.)\b", re.I
 )
@@ -292,11 +311,14 @@ class _Zone:
 
     def _authors_note(self, i: int, s: str) -> int | None:
         """An ``A/N:`` paragraph: declarations inside it count."""
-        if not _AN_RE.match(s):
+        m = _opens_note(s)
+        if m is None:
             return None
         j = i
         while j < len(self.lines) and self.lines[j].strip():
             j += 1
+        if m.group("bare") and (j - i > _BARE_NOTE_LINES or j >= len(self.lines)):
+            return None
         self._scan_note("\n".join(ln.strip() for ln in self.lines[i:j]), "author's note at top")
         self.diags.append("author's note at top")
         self.seen_header = True
@@ -327,9 +349,7 @@ class _Zone:
         if self.title is not None or self.seen_header or not _title_candidate(s):
             return None
         nxt = next((self.lines[k].strip() for k in range(i + 1, len(self.lines)) if self.lines[k].strip()), None)
-        if nxt is None or not (
-            parse_field_line(nxt) or _BYLINE_RE.match(nxt) or _AN_RE.match(nxt) or is_separator(nxt)
-        ):
+        if nxt is None or not (parse_field_line(nxt) or _BYLINE_RE.match(nxt) or _opens_note(nxt) or is_separator(nxt)):
             return None
         self.title = s.lstrip("#").strip().strip("*_").strip()
         return i + 1
@@ -519,7 +539,8 @@ class _Zone:
             if trailing >= 3:
                 break
             para = " ".join(ln.strip() for ln in self.lines[start:stop])
-            if _END_NOTES_RE.match(para):
+            # Notes at the end follow some story: the body's first paragraph is never one.
+            if start > paras[0][0] and _END_NOTES_RE.match(para):
                 self.ctx.where = "end notes"
                 scan_note_declarations(para, declared, self.taxonomy, self.ctx)
                 self.diags.append("author's note at end")
