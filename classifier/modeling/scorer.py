@@ -7,7 +7,7 @@ a test checks the exported chain reproduces the estimators' probabilities.
 
 Chain, per text:
 
-1. split the body into passages of the model's size (~450 words) on paragraph boundaries;
+1. split the body into ~300-word passages on paragraph boundaries;
 2. count lexicon hits per passage and pool them into story features
    (:func:`classifier.features.story_features`: densities, densest passage, top-3, counts,
    share of passages, interactions, length);

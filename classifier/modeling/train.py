@@ -94,24 +94,10 @@ def fold_strata(Y: np.ndarray) -> np.ndarray:
 
 # -- features ------------------------------------------------------------------------------------
 def featurize(
-    texts: list[str],
-    *,
-    passage_words: int | None = None,
-    max_passage_words: int | None = None,
-    progress: Progress | None = None,
+    texts: list[str], *, passage_words: int = 300, max_passage_words: int = 500, progress: Progress | None = None
 ) -> dict[str, Any]:
     """Passage lexicon counts and story features of every text (the scorer's steps 1-2)."""
-    from classifier.features import (
-        MAX_PASSAGE_WORDS,
-        PASSAGE_WORDS,
-        load_lexicon,
-        passage_counts,
-        split_passages,
-        story_features,
-    )
-
-    passage_words = passage_words or PASSAGE_WORDS
-    max_passage_words = max_passage_words or MAX_PASSAGE_WORDS
+    from classifier.features import load_lexicon, passage_counts, split_passages, story_features
 
     lex = load_lexicon()
     counts, words, feats = [], [], []
@@ -231,7 +217,7 @@ def train_story_model(
     ``scales`` (each text's rating scale, ``ao3``/``ffn``/...) lets the audit defaults be chosen
     per scale; without it one set of confidences serves every scale.
     """
-    from classifier.features import MAX_PASSAGE_WORDS, PASSAGE_WORDS, lexicon_categories, story_feature_names
+    from classifier.features import lexicon_categories, story_feature_names
     from classifier.modeling.guidelines import combine, load_guidelines, raise_levels, story_rules
 
     say = progress or (lambda _m: None)
@@ -370,8 +356,8 @@ def train_story_model(
         "guidelines": guidelines,
         "thresholds": thresholds,
         "audit": audit_defaults,
-        "passage_words": PASSAGE_WORDS,
-        "max_passage_words": MAX_PASSAGE_WORDS,
+        "passage_words": 300,
+        "max_passage_words": 500,
     }
     # The exported chain must reproduce scikit-learn's probabilities.
     from classifier.modeling.scorer import StoryScorer
@@ -394,7 +380,7 @@ def train_story_model(
 
 DESCRIPTION = (
     "Predicts a story's rating (general < teen < mature < explicit, ordinal) and content warnings from its body "
-    "text. The body is split into ~450-word passages; lexicon hits (sex, violence, gore, swearing, drugs, "
+    "text. The body is split into ~300-word passages; lexicon hits (sex, violence, gore, swearing, drugs, "
     "self-harm, non-consent, minors, death, ...) are pooled into story features (density, densest passage, "
     "top-3, counts, share of passages, interactions, length); cumulative logistic models give P(rating >= level), "
     "logistic models the AO3 archive warnings, and guideline rules (guidelines.json) raise warnings by noisy-OR. "
