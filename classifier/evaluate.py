@@ -27,6 +27,7 @@ from classifier.metrics import protocol_report
 from classifier.modeling.persist import render_length_bands
 from classifier.modeling.scorer import median_level
 from classifier.output import atomic_writer
+from classifier.story import count_words
 
 
 def predict_all(
@@ -110,7 +111,7 @@ def evaluate_model(
     audit = dict(model.audit_defaults)
     # Each text's rating scale, so the audit replays the model's per-scale confidences.
     scales = frame_scales(frame)
-    n_words = np.array([len(t.split()) for t in texts])
+    n_words = np.array([count_words(t) for t in texts])
 
     def block(lv: np.ndarray, P: np.ndarray, thresholds: dict[str, float]) -> dict[str, Any]:
         return protocol_report(

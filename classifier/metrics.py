@@ -115,11 +115,6 @@ def rating_metrics(
 LENGTH_BANDS: tuple[tuple[int, int | None], ...] = ((0, 1500), (1500, 5000), (5000, 15000), (15000, None))
 
 
-def _mean_with_ci(x: np.ndarray, rounds: int) -> dict[str, Any]:
-    ci = bootstrap(lambda ix: float(x[ix].mean()), len(x), rounds=rounds)
-    return {"value": round(float(x.mean()), 4), "ci95": ci}
-
-
 def rating_by_length(y: np.ndarray, pred: np.ndarray, words: np.ndarray, *, rounds: int = 200) -> list[dict[str, Any]]:
     """Per :data:`LENGTH_BANDS` band: works, exact accuracy and the mean signed error in levels
     (predicted minus declared: > 0 rates that length up), each with a bootstrap CI.
@@ -135,8 +130,8 @@ def rating_by_length(y: np.ndarray, pred: np.ndarray, words: np.ndarray, *, roun
         name = f"{lo:,}+" if hi is None else (f"under {hi:,}" if lo == 0 else f"{lo:,}-{hi - 1:,}")
         band: dict[str, Any] = {"words": name, "n": len(sel)}
         if len(sel):
-            band["mean_error"] = _mean_with_ci((pred[sel] - y[sel]).astype(float), rounds)
-            band["exact_accuracy"] = _mean_with_ci((pred[sel] == y[sel]).astype(float), rounds)
+            band["mean_error"] = _rate(pred[sel] - y[sel], rounds=rounds)
+            band["exact_accuracy"] = _rate(pred[sel] == y[sel], rounds=rounds)
         out.append(band)
     return out
 
@@ -251,11 +246,13 @@ def _p_above(levels: np.ndarray, declared: np.ndarray) -> np.ndarray:
     return cum[np.arange(len(cum)), np.minimum(declared + 1, len(RATING_LEVELS))]
 
 
-def _rate(x: np.ndarray) -> dict[str, Any]:
+def _rate(x: np.ndarray, *, rounds: int = 200) -> dict[str, Any]:
+    """Mean of ``x`` (a rate, or a mean error) with its count and bootstrap interval."""
     x = np.asarray(x, dtype=float)
     if len(x) == 0:
         return {"value": None, "n": 0}
-    return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": bootstrap(lambda ix: float(x[ix].mean()), len(x))}
+    ci = bootstrap(lambda ix: float(x[ix].mean()), len(x), rounds=rounds)
+    return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": ci}
 
 
 def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarray) -> dict[str, float]:

@@ -219,13 +219,14 @@ def train_story_model(
     """
     from classifier.features import lexicon_categories, story_feature_names
     from classifier.modeling.guidelines import combine, load_guidelines, raise_levels, story_rules
+    from classifier.story import count_words
 
     say = progress or (lambda _m: None)
     t0 = time.time()
     say(f"features of {len(texts):,} texts")
     feats = featurize(texts, progress=progress)
     F, cats = feats["F"], feats["categories"]
-    n_words = np.array([len(t.split()) for t in texts])
+    n_words = np.array([count_words(t) for t in texts])
     guidelines = load_guidelines()
     rating_rules, rules = story_rules(feats["counts"], feats["words"], cats, guidelines, tuple(warning_ids))
     lv, W = Y[:, 0], Y[:, 1:]
@@ -535,6 +536,7 @@ def transfer_report(
     """
     from classifier.datasets import frame_scales
     from classifier.modeling.scorer import StoryScorer
+    from classifier.story import count_words
 
     scorer = StoryScorer(spec, arrays)
     out: dict[str, Any] = {}
@@ -547,7 +549,7 @@ def transfer_report(
             warns.append(s.warnings)
         Y = frame[["rating", *warning_ids]].to_numpy(dtype=float)
         upper = frame["rating_upper"].to_numpy(dtype=float)
-        n_words = frame["text"].astype(str).str.split().str.len().to_numpy()
+        n_words = np.array([count_words(t) for t in texts])
         rep = protocol_report(
             Y[:, 0],
             upper,
