@@ -163,6 +163,37 @@ def test_dask_backend_audit(local_cluster):
     assert {rec["audit"]["status"] for rec in recs} >= {"ok", "flagged"}
 
 
+class _InlineClient:
+    """A stand-in for a dask.distributed Client: runs each submitted task at once, records it."""
+
+    def __init__(self):
+        self.tasks = []
+
+    def submit(self, fn, *args, pure=True):
+        self.tasks.append(fn.__name__)
+        result = fn(*args)
+        return type("Done", (), {"result": staticmethod(lambda: result)})()
+
+
+@needs_default
+def test_dask_sends_a_big_table_out_in_row_tasks(tmp_path):
+    """One table is many tasks on a cluster (as on local workers), results in row order, same as serial."""
+    from classifier.modeling.persist import load_model
+    from classifier.modeling.predict import _in_order, dask_tasks, score_stream
+    from classifier.readers import ReadOptions, iter_stories
+
+    table = _table(tmp_path, 40, 120)
+    (tmp_path / "one.txt").write_text((EXAMPLES / "rooftop.txt").read_text())
+    paths = [str(tmp_path / "one.txt"), str(table)]
+    model, options = load_model(DEFAULT)[0], ReadOptions()
+    client = _InlineClient()
+    got = list(_in_order(dask_tasks(client, model, paths, options, 1, 32, 16), 4))
+    assert client.tasks == ["_score_partition", "_score_stories", "_score_stories", "_score_stories"]
+    want = list(score_stream(iter_stories(paths, options), model, explain=1, jobs=1))
+    assert [s.id for s, _ in got] == [s.id for s, _ in want] and len(got) == 41
+    assert [p for _, p in got] == [p for _, p in want]
+
+
 # -- Parallel runs and signals (issue 13) -----------------------------------------------------------
 
 

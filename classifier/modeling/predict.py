@@ -131,14 +131,17 @@ def score_dask(
     scheduler: str,
     explain: int = 3,
     partition_size: int = 32,
+    rows_per_task: int = 32,
     jobs: int = 0,
 ) -> Iterator[tuple[Story, dict[str, Any]] | ReadError]:
     """Score inputs on a dask.distributed cluster; results in the same order as a local run.
 
-    Paths are expanded here; each partition of ``partition_size`` files (a table file is its
-    own partition) is read and scored on a worker, so workers must see the same paths (a
-    shared filesystem). ``scheduler`` is an address (``tcp://host:8786``) or ``local`` for a
-    LocalCluster on this machine. At most ``2 x workers`` partitions are in flight.
+    Paths are expanded here; each partition of ``partition_size`` story files is read and
+    scored on a worker, so workers must see the same paths (a shared filesystem). A table is
+    read here, row chunk by row chunk, and its rows go out ``rows_per_task`` at a time, as on
+    local workers, so one big table uses the whole cluster. ``scheduler`` is an address
+    (``tcp://host:8786``) or ``local`` for a LocalCluster on this machine. At most
+    ``2 x workers`` tasks are in flight.
     """
     try:
         from distributed import Client, LocalCluster
@@ -153,17 +156,37 @@ def score_dask(
     try:
         remote_model = client.scatter(model, broadcast=True)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        tasks = (
-            part
-            if isinstance(part, ReadError)
-            else client.submit(_score_partition, part, remote_model, options, explain, pure=False)
-            for part in partitions(paths, partition_size)
-        )
+        tasks = dask_tasks(client, remote_model, paths, options, explain, partition_size, rows_per_task)
         yield from _in_order(tasks, 2 * workers)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def dask_tasks(
+    client: Any,
+    model: Any,
+    paths: list[str],
+    options: Any,
+    explain: int,
+    partition_size: int,
+    rows_per_task: int,
+) -> Iterator[Any]:
+    """Futures of the local runner's tasks (:func:`_path_tasks`) submitted to ``client``, read errors in place."""
+    for task in _path_tasks(paths, options, partition_size, rows_per_task):
+        if task.error is not None:
+            yield task.error
+        elif task.stories is not None:
+            yield client.submit(_score_stories, task.stories, model, explain, pure=False)
+        else:
+            yield client.submit(_score_partition, task.paths, model, options, explain, pure=False)
+
+
+def _score_stories(stories: list[Story], model: Any, explain: int) -> list[Any]:
+    """Score stories read elsewhere (rows of a table); bodies are not shipped back."""
+    preds = _predict(model, [s.body for s in stories], explain)
+    return [("ok", story.without_body(), pred) for story, pred in zip(stories, preds, strict=True)]
 
 
 def _in_order(tasks: Iterable[Any], limit: int) -> Iterator[Any]:
@@ -238,9 +261,7 @@ class _Task:
 def _run_task(paths: list[str] | None, stories: list[Story] | None, options: Any, explain: int) -> list[Any]:
     if paths is not None:
         return _score_partition(paths, _WORKER_MODEL, options, explain)
-    stories = stories or []
-    preds = _predict(_WORKER_MODEL, [s.body for s in stories], explain)
-    return [("ok", story.without_body(), pred) for story, pred in zip(stories, preds, strict=True)]
+    return _score_stories(stories or [], _WORKER_MODEL, explain)
 
 
 def _story_tasks(items: Iterable[Story | ReadError], size: int) -> Iterator[_Task]:
