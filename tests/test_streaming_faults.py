@@ -179,7 +179,7 @@ class _InlineClient:
 def test_dask_sends_a_big_table_out_in_row_tasks(tmp_path):
     """One table is many tasks on a cluster (as on local workers), results in row order, same as serial."""
     from classifier.modeling.persist import load_model
-    from classifier.modeling.predict import _in_order, dask_tasks, score_stream
+    from classifier.modeling.predict import _dask_tasks, _in_order, score_stream
     from classifier.readers import ReadOptions, iter_stories
 
     table = _table(tmp_path, 40, 120)
@@ -187,7 +187,7 @@ def test_dask_sends_a_big_table_out_in_row_tasks(tmp_path):
     paths = [str(tmp_path / "one.txt"), str(table)]
     model, options = load_model(DEFAULT)[0], ReadOptions()
     client = _InlineClient()
-    got = list(_in_order(dask_tasks(client, model, paths, options, 1, 32, 16), 4))
+    got = list(_in_order(_dask_tasks(client, model, paths, options, 1, 32, 16), 4))
     assert client.tasks == ["_score_partition", "_score_stories", "_score_stories", "_score_stories"]
     want = list(score_stream(iter_stories(paths, options), model, explain=1, jobs=1))
     assert [s.id for s, _ in got] == [s.id for s, _ in want] and len(got) == 41

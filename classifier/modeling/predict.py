@@ -156,7 +156,7 @@ def score_dask(
     try:
         remote_model = client.scatter(model, broadcast=True)
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        tasks = dask_tasks(client, remote_model, paths, options, explain, partition_size, rows_per_task)
+        tasks = _dask_tasks(client, remote_model, paths, options, explain, partition_size, rows_per_task)
         yield from _in_order(tasks, 2 * workers)
     finally:
         client.close()
@@ -164,7 +164,7 @@ def score_dask(
             cluster.close()
 
 
-def dask_tasks(
+def _dask_tasks(
     client: Any,
     model: Any,
     paths: list[str],
