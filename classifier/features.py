@@ -255,10 +255,13 @@ def lexicon_categories(use_better_profanity: bool = True) -> dict[str, list[str]
     categories: dict[str, list[str]] = dict(lexicon_spec()["categories"])
     if use_better_profanity:
         # better-profanity's list also holds words that are not profanity in prose (e.g.
-        # drink and drug names); words our own lists file elsewhere are left out.
+        # drink and drug names); words our own lists file elsewhere are left out, and so are the
+        # ones it lists that are not profanity in prose (god, pot, stroke) or name who someone is
+        # (gay, lesbian, queer): a story about a gay couple must not read as a profane one.
         elsewhere = {
             w.lower() for name, words in categories.items() if not name.startswith(("profanity", "sex_")) for w in words
         }
+        elsewhere |= {w.lower() for w in lexicon_spec().get("profanity_broad_exclude", [])}
         categories["profanity_broad"] = [w for w in _better_profanity_words() if w not in elsewhere]
     return categories
 

@@ -1,0 +1,60 @@
+"""The word lists count what a rating guideline names, not a word's everyday senses.
+
+Sentences here are our own. Each one uses words whose everyday sense is not the guideline's
+(a fight that is an argument, a wrist that is held, several, wake up, high school); the
+categories they used to land in must stay at zero, while the guideline sense still counts.
+"""
+
+import pytest
+
+from classifier.features import lexicon_categories, load_lexicon, normalize_text
+
+
+def hits(text: str) -> dict[str, float]:
+    lex = load_lexicon()
+    counts, _ = lex.count(normalize_text(text).lower())
+    return dict(zip(lex.names, counts, strict=True))
+
+
+@pytest.mark.parametrize(
+    ("text", "categories"),
+    [
+        ("She had several cups of tea and a severe cold.", ["gore"]),
+        ("He would wake up early, for the first time in years, in the heat of summer.", ["death", "sex_meta"]),
+        ("They played poker at the club until midnight.", ["weapons"]),
+        ("She drank her coffee, had a drink of water at the bar, and wasted the afternoon.", ["substance_alcohol"]),
+        (
+            "The kitchen filled with smoke; she found a lighter, a needle and thread, and a high shelf.",
+            ["substance_drugs"],
+        ),
+        (
+            "The girls had a fight about the boy, and it hurt; her heart beat fast and she broke down.",
+            ["violence", "minor"],
+        ),
+        ("He took her wrist, and they went on cutting out paper stars.", ["self_harm"]),
+        ("She forced a smile; she didn't want to go, and she struggled with the zip.", ["nonconsent"]),
+        ("Her father yelled that the plan was stupid and useless.", ["abuse"]),
+        ("Oh god, it was ugly weather, so they made a pot of tea.", ["profanity_broad"]),
+    ],
+)
+def test_everyday_senses_are_not_content(text, categories):
+    got = hits(text)
+    for cat in categories:
+        assert got[cat] == 0, (cat, text)
+
+
+def test_the_guideline_senses_still_count():
+    got = hits("He stabbed the guard, blood on the knife, then shot him; she was fifteen. Fuck, she was drunk.")
+    assert got["violence"] >= 2 and got["gore"] >= 1 and got["weapons"] >= 1
+    assert got["minor"] >= 1 and got["profanity_severe"] >= 1 and got["substance_alcohol"] >= 1
+    assert hits("The bone was severed.")["gore"] >= 1
+    assert hits("The executioner waited.")["violence"] >= 1
+
+
+def test_identity_words_are_not_profanity_but_slurs_are():
+    got = hits("Two gay men married; their lesbian and queer friends danced, and everyone was happy.")
+    assert all(got[c] == 0 for c in got if c.startswith("profanity")), got
+    broad = set(lexicon_categories()["profanity_broad"])
+    if broad:  # better-profanity installed (a core dependency)
+        assert not broad & {"gay", "lesbian", "lesbians", "queer", "bisexual", "homosexual", "god"}
+        assert hits("He called him a faggot.")["profanity_broad"] >= 1
