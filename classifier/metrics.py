@@ -202,8 +202,10 @@ def warning_metrics(
 def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.0) -> float:
     """Threshold in [0.05, 0.95] maximising F1 of ``p >= t`` among those with precision >= ``min_precision``.
 
-    When no threshold reaches that precision, the F1-optimal threshold overall is used; 0.5
-    when there is no positive at all.
+    When no threshold reaches that precision, the one maximising F0.5 (precision weighted
+    twice recall) is used: a head that cannot reach the floor should say less, not more (the
+    F1-optimal threshold of such a head fired on most works at precision 0.17). 0.5 when there
+    is no positive at all.
     """
     if len(y) == 0 or y.sum() == 0:
         return 0.5
@@ -212,9 +214,10 @@ def best_f1_threshold(y: np.ndarray, p: np.ndarray, *, min_precision: float = 0.
     for t in np.linspace(0.05, 0.95, 91):
         pr = p >= t
         tp, fp, fn = float((pr & (y == 1)).sum()), float((pr & (y == 0)).sum()), float((~pr & (y == 1)).sum())
-        precision, _, f1 = _f1(tp, fp, fn)
-        if f1 > any_best + 1e-9:
-            any_best, any_t = f1, float(t)
+        precision, recall, f1 = _f1(tp, fp, fn)
+        f_half = 1.25 * precision * recall / (0.25 * precision + recall) if precision + recall > 0 else 0.0
+        if f_half > any_best + 1e-9:
+            any_best, any_t = f_half, float(t)
         if precision >= min_precision and f1 > best + 1e-9:
             best, best_t = f1, float(t)
     return round(best_t if best >= 0 else any_t, 4)

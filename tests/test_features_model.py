@@ -370,3 +370,15 @@ def test_rating_by_length_gives_signed_error_and_exact_per_band():
     assert len(long["mean_error"]["ci95"]) == 2
     empty = rating_by_length(y[:1], pred[:1], np.array([100]), rounds=5)
     assert [b["n"] for b in empty] == [1, 0, 0, 0] and "mean_error" not in empty[1]
+
+
+def test_a_warning_head_that_cannot_reach_the_precision_floor_says_less_not_more():
+    from classifier.metrics import best_f1_threshold
+
+    # Two confident positives; the rest are buried among negatives, so no threshold reaches 0.9.
+    p = np.array([0.95, 0.92, 0.88, 0.8, 0.7] + [0.3] * 6 + [0.35] * 10 + [0.2] * 10)
+    y = np.array([0, 1, 1, 0, 0] + [1] * 6 + [0] * 10 + [0] * 10)
+    assert best_f1_threshold(y, p) == 0.21  # F1-optimal: 8 of 21 flagged works are right
+    assert best_f1_threshold(y, p, min_precision=0.9) == 0.81  # F0.5-optimal: 2 of 3
+    assert best_f1_threshold(y, p, min_precision=0.3) == 0.21  # a reachable floor keeps F1
+    assert best_f1_threshold(np.zeros(4), p[:4]) == 0.5

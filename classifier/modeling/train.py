@@ -41,7 +41,8 @@ FRAGMENT_SOURCES = ("ao3_summaries", "ffn_summaries", "trigger_passages")
 TRANSFER_SOURCES = ("ao3_summaries", "ffn_summaries")
 #: A warning is learned only with at least this many known positives and negatives.
 MIN_LABEL_COUNT = 10
-#: Warning thresholds maximise out-of-fold F1 among thresholds with at least this precision.
+#: Warning thresholds maximise out-of-fold F1 among thresholds with at least this precision (F0.5
+#: when none reaches it: see :func:`classifier.metrics.best_f1_threshold`).
 MIN_PRECISION = 0.4
 #: Fold splits the thresholds and audit defaults are chosen on, besides the one reported (>= 1).
 CHOICE_SPLITS = 3
