@@ -180,10 +180,25 @@ _FUNCTION_WORDS = frozenset(
 
 
 class CompiledLexicon:
-    """Word lists compiled for counting: exact-word lookups, and phrases where all their words occur."""
+    """Word lists compiled for counting: exact-word lookups, and phrases where all their words occur.
 
-    def __init__(self, categories: dict[str, list[str]]) -> None:
+    ``context`` (category -> entries) holds words with an everyday sense besides the guideline's
+    (fight, high, wrist): they count for a category only in a passage that holds one of its own
+    words, so "they had a fight about the dishes" counts nothing and a fight with a knife in it
+    counts the fight too.
+    """
+
+    def __init__(self, categories: dict[str, list[str]], context: dict[str, list[str]] | None = None) -> None:
         self.names = list(categories)
+        unknown = sorted(set(context or {}) - set(self.names))
+        if unknown:
+            raise ValueError(f"context words for unknown lexicon categories: {', '.join(unknown)}")
+        self.context_entries = {name: list(words) for name, words in (context or {}).items() if words}
+        self.context = (
+            CompiledLexicon({name: self.context_entries.get(name, []) for name in self.names})
+            if self.context_entries
+            else None
+        )
         self.words: dict[str, tuple[int, ...]] = {}
         phrases: dict[str, list[int]] = {}
         for k, name in enumerate(self.names):
@@ -215,11 +230,20 @@ class CompiledLexicon:
 
     def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
         """Hits per category in lower-cased ``low`` (words and phrases), and its token count."""
-        counts = [0.0] * len(self.names)
         if tokens is None:
             tokens = tokenize(low)
         # Counter and the set intersections run in C; only the (few) lexicon hits are visited here.
         tally = Counter(tokens)
+        counts = self._count_tally(low, tally)
+        if self.context is not None and any(counts):
+            extra = self.context._count_tally(low, tally)
+            for k, c in enumerate(extra):
+                if c and counts[k]:
+                    counts[k] += c
+        return counts, len(tokens)
+
+    def _count_tally(self, low: str, tally: Counter[str]) -> list[float]:
+        counts = [0.0] * len(self.names)
         for tok in self.word_set.intersection(tally):
             c = tally[tok]
             for k in self.words[tok]:
@@ -231,7 +255,7 @@ class CompiledLexicon:
                     n = _count_phrase(low, phrase)
                     for k in self.phrases[phrase]:
                         counts[k] += n
-        return counts, len(tokens)
+        return counts
 
 
 def _better_profanity_words() -> list[str]:
@@ -269,7 +293,12 @@ def lexicon_categories(use_better_profanity: bool = True) -> dict[str, list[str]
 @lru_cache(maxsize=4)
 def load_lexicon(use_better_profanity: bool = True) -> CompiledLexicon:
     """The packaged lexicons, compiled (cached)."""
-    return CompiledLexicon(lexicon_categories(use_better_profanity))
+    return CompiledLexicon(lexicon_categories(use_better_profanity), lexicon_context())
+
+
+def lexicon_context() -> dict[str, list[str]]:
+    """Category -> words that count for it only beside one of its own words (``context`` in lexicons.json)."""
+    return {name: list(words) for name, words in lexicon_spec().get("context", {}).items()}
 
 
 def lexicon_sources() -> dict[str, str]:

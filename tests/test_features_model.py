@@ -246,6 +246,8 @@ def test_a_forged_pickle_never_runs(tiny, tmp_path):
         (lambda s, a: s.update(features=s["features"][:-1]), "arrays|feature"),
         (lambda s, a: s.update(passage_words=10), "passage sizes"),
         (lambda s, a: s["lexicon"].update(categories={"x": [1, 2]}), "lexicon"),
+        (lambda s, a: s["lexicon"].update(context={"no_such_category": ["high"]}), "lexicon context"),
+        (lambda s, a: s["lexicon"].update(context=["high"]), "lexicon context"),
     ],
 )
 def test_loader_validates_shapes_names_and_spec(tiny, change, message):

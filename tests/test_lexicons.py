@@ -58,3 +58,22 @@ def test_identity_words_are_not_profanity_but_slurs_are():
     if broad:  # better-profanity installed (a core dependency)
         assert not broad & {"gay", "lesbian", "lesbians", "queer", "bisexual", "homosexual", "god"}
         assert hits("He called him a faggot.")["profanity_broad"] >= 1
+
+
+def test_context_words_count_only_beside_their_categorys_own_words():
+    assert hits("She drank her coffee and went to the bar for the quiz.")["substance_alcohol"] == 0
+    assert hits("She drank the vodka at the bar until she was wasted.")["substance_alcohol"] == 4
+    assert hits("He got high marks and lit the lighter for the candles.")["substance_drugs"] == 0
+    assert hits("He got high on the pills and smoked a joint.")["substance_drugs"] == 4
+    assert hits("She held his wrist.")["self_harm"] == 0
+    assert hits("There were razor scars on her wrist.")["self_harm"] == 3
+
+
+def test_context_words_are_a_lexicon_of_their_own_categories():
+    from classifier.features import CompiledLexicon
+
+    lex = CompiledLexicon({"drugs": ["pills"], "other": ["tea"]}, {"drugs": ["high"]})
+    assert lex.count("high tea")[0] == [0.0, 1.0]
+    assert lex.count("high on pills, high")[0] == [3.0, 0.0]
+    with pytest.raises(ValueError, match="unknown lexicon categories: nope"):
+        CompiledLexicon({"drugs": ["pills"]}, {"nope": ["high"]})

@@ -91,7 +91,7 @@ class StoryScorer:
         validate(spec, arrays)
         self.spec = spec
         self.arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
-        self.lexicon = CompiledLexicon(spec["lexicon"]["categories"])
+        self.lexicon = CompiledLexicon(spec["lexicon"]["categories"], spec["lexicon"].get("context"))
         if story_feature_names(self.lexicon.names) != list(spec["features"]):
             raise WeightsError("spec features do not match the features this ficrate computes from its lexicon")
         self.levels = tuple(spec["levels"])

@@ -102,6 +102,11 @@ def validate(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
             isinstance(v, list) and all(isinstance(w, str) for w in v) for v in cats.values()
         ):
             raise WeightsError("spec lexicon must map category names to word lists")
+        context = spec["lexicon"].get("context", {})
+        if not isinstance(context, dict) or not all(
+            k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in context.items()
+        ):
+            raise WeightsError("spec lexicon context must map its categories to word lists")
         if not 50 <= spec["passage_words"] <= spec["max_passage_words"] <= 5000:
             raise WeightsError("spec passage sizes out of range")
         shapes = array_shapes(spec)
