@@ -145,3 +145,25 @@ def test_the_default_audit_flags_clear_cut_rape_and_underage_declared_without_wa
     # A story declaring the warning is not flagged for it.
     declared = model.audit("Rating: Mature\nArchive Warning: Rape/Non-Con\n\n" + clear_cut.NONCON)
     assert "missing-warning:rape_noncon" not in {v["kind"] for v in declared.verdicts}
+
+
+def test_everyday_prose_is_general_and_a_gay_couple_is_not_profane(default_model):
+    """Words with everyday senses (a fight about dishes, poker, smoke from toast, a held wrist) and
+    identity words (gay, lesbian) do not make a gentle story read as teen or earn warnings."""
+    model, _ = default_model
+    everyday, couple = model.predict(
+        [
+            "On Saturday they had a fight about the dishes, which was stupid, and then laughed about it. "
+            "She drank her coffee at the bar of the cafe, got high marks on her exam, and held her "
+            "sister's wrist as they walked home through several streets. The girls from the choir came "
+            "over; they played poker at the kitchen table until the smoke from the burnt toast set off the "
+            "alarm, and her father yelled from upstairs that he was trying to sleep. 'I didn't want to "
+            "wake you,' she called, and forced a smile. Nobody was hurt, and the cake was still good.",
+            "Oh my god, Tom thought, they were really doing it. Two gay men at the town hall, their lesbian "
+            "neighbours and their queer friends from the bookshop all crying into their handkerchiefs, and "
+            "his husband laughing as he fumbled the ring. Afterwards there was tea and cake in the garden.",
+        ]
+    )
+    for p in (everyday, couple):
+        assert p.rating == "general", p.rating_probs
+        assert p.warnings == [], p.warning_probs
