@@ -34,6 +34,8 @@ def hits(text: str) -> dict[str, float]:
         ("He took her wrist, and they went on cutting out paper stars.", ["self_harm"]),
         ("She forced a smile; she didn't want to go, and she struggled with the zip.", ["nonconsent"]),
         ("Her father yelled that the plan was stupid and useless.", ["abuse"]),
+        ("Her heart was beating fast; she choked back tears after the panic attack and wound the clock.", ["violence"]),
+        ("She pinned the flower to her dress.", ["nonconsent"]),
         ("Oh god, it was ugly weather, so they made a pot of tea.", ["profanity_broad"]),
     ],
 )
