@@ -51,6 +51,9 @@ def test_the_guideline_senses_still_count():
     assert got["minor"] >= 1 and got["profanity_severe"] >= 1 and got["substance_alcohol"] >= 1
     assert hits("The bone was severed.")["gore"] >= 1
     assert hits("The executioner waited.")["violence"] >= 1
+    # a minor is named as one: an age, a little girl, a schoolboy (the girls alone may be adults)
+    assert hits("She was fifteen years old; the little girl and the schoolboys waited.")["minor"] >= 3
+    assert hits("The girls went out for cocktails.")["minor"] == 0
 
 
 def test_identity_words_are_not_profanity_but_slurs_are():
