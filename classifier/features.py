@@ -184,8 +184,7 @@ class CompiledLexicon:
 
     ``context`` (category -> entries) holds words with an everyday sense besides the guideline's
     (fight, high, wrist): they count for a category only in a passage that holds one of its own
-    words, so "they had a fight about the dishes" counts nothing and a fight with a knife in it
-    counts the fight too.
+    words, so "high marks" counts nothing for drugs and "high on pills" counts the high too.
     """
 
     def __init__(self, categories: dict[str, list[str]], context: dict[str, list[str]] | None = None) -> None:
@@ -285,6 +284,7 @@ def lexicon_categories(use_better_profanity: bool = True) -> dict[str, list[str]
         elsewhere = {
             w.lower() for name, words in categories.items() if not name.startswith(("profanity", "sex_")) for w in words
         }
+        elsewhere |= {w.lower() for words in lexicon_context().values() for w in words}
         elsewhere |= {w.lower() for w in lexicon_spec().get("profanity_broad_exclude", [])}
         categories["profanity_broad"] = [w for w in _better_profanity_words() if w not in elsewhere]
     return categories

@@ -36,6 +36,12 @@ def hits(text: str) -> dict[str, float]:
         ("Her father yelled that the plan was stupid and useless.", ["abuse"]),
         ("Her heart was beating fast; she choked back tears after the panic attack and wound the clock.", ["violence"]),
         ("She pinned the flower to her dress.", ["nonconsent"]),
+        ("She was shooting him a look over her slash fic; he went down on one knee.", ["violence", "sex_explicit"]),
+        ("I'll kill you if you eat the last cake, you stupid man.", ["profanity_broad"]),
+        (
+            "The vapor rose from the glasses rimmed with frost; he rifled through the drawer.",
+            ["substance_drugs", "sex_explicit", "weapons"],
+        ),
         ("Oh god, it was ugly weather, so they made a pot of tea.", ["profanity_broad"]),
     ],
 )
@@ -51,6 +57,8 @@ def test_the_guideline_senses_still_count():
     assert got["minor"] >= 1 and got["profanity_severe"] >= 1 and got["substance_alcohol"] >= 1
     assert hits("The bone was severed.")["gore"] >= 1
     assert hits("The executioner waited.")["violence"] >= 1
+    assert hits("They kidnapped him and slapped her.")["violence"] >= 1 and hits("He slapped her.")["abuse"] >= 1
+    assert hits("She went down on him.")["sex_explicit"] >= 1
     # a minor is named as one: an age, a little girl, a schoolboy (the girls alone may be adults)
     assert hits("She was fifteen years old; the little girl and the schoolboys waited.")["minor"] >= 3
     assert hits("The girls went out for cocktails.")["minor"] == 0
