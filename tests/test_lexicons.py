@@ -59,6 +59,7 @@ def test_the_guideline_senses_still_count():
     assert hits("The executioner waited.")["violence"] >= 1
     assert hits("They kidnapped him and slapped her.")["violence"] >= 1 and hits("He slapped her.")["abuse"] >= 1
     assert hits("She went down on him.")["sex_explicit"] >= 1
+    assert hits("Shots rang out and he fired back.")["violence"] == 2  # gunfire, by its phrases
     # a minor is named as one: an age, a little girl, a schoolboy (the girls alone may be adults)
     assert hits("She was fifteen years old; the little girl and the schoolboys waited.")["minor"] >= 3
     assert hits("The girls went out for cocktails.")["minor"] == 0
