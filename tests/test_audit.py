@@ -40,8 +40,8 @@ def test_examples_wrong_headers_are_flagged(example_audit):
         assert example_audit[name]["audit"]["status"] == "flagged", name
     assert "under-rated" in kinds(example_audit["garden-party.html"])
     assert "missing-warning:violence" in kinds(example_audit["garden-party.html"])
-    # Rooftop (declared K) reads as teen, P(above K) 0.87: just under the model's validated
-    # under-rated confidence, so its flag comes from the warnings it lacks.
+    # Rooftop (declared K) reads as teen or mature; whether P(above K) clears the model's validated
+    # under-rated confidence moves with each retrain, the warnings it lacks do not.
     assert example_audit["rooftop.txt"]["prediction"]["rating"] in ("teen", "mature")
     assert {"missing-warning:strong_language", "missing-warning:substance_use"} <= kinds(example_audit["rooftop.txt"])
     assert "missing-warning:major_character_death" in kinds(example_audit["quiet-harbour.txt"])
