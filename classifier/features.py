@@ -183,7 +183,7 @@ class CompiledLexicon:
     """Word lists compiled for counting: exact-word lookups, and phrases where all their words occur.
 
     ``context`` (category -> entries) holds words with an everyday sense besides the guideline's
-    (fight, high, wrist): they count for a category only in a passage that holds one of its own
+    (high, drink, wrist): they count for a category only in a passage that holds one of its own
     words, so "high marks" counts nothing for drugs and "high on pills" counts the high too.
     """
 
