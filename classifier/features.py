@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -240,6 +241,10 @@ class CompiledLexicon:
                 if c and counts[k]:
                     counts[k] += c
         return counts, len(tokens)
+
+    def own_counts(self, low: str, tokens: Iterable[str]) -> list[float]:
+        """Hits per category of its own words and phrases only (no context words): the context gate."""
+        return self._count_tally(low, Counter(tokens))
 
     def _count_tally(self, low: str, tally: Counter[str]) -> list[float]:
         counts = [0.0] * len(self.names)

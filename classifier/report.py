@@ -586,9 +586,9 @@ def _stories(n: int) -> str:
 def highlight(snippet: str, label: str | None) -> Markup:
     """``snippet`` escaped, with the lexicon words that bear on ``label`` in ``<mark>``."""
     from classifier.features import TOKEN_RE
-    from classifier.modeling.evidence import evidence_words
+    from classifier.modeling.evidence import passage_evidence_words
 
-    wanted = evidence_words(label or "rating")
+    wanted = passage_evidence_words(label or "rating", snippet.lower())
     out = Markup()
     pos = 0
     for m in TOKEN_RE.finditer(snippet):

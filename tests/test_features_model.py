@@ -276,13 +276,13 @@ def test_passage_features_equal_one_passage_stories():
 
 def test_evidence_regex_finds_exactly_the_lexicon_tokens():
     from classifier.features import TOKEN_RE
-    from classifier.modeling.evidence import evidence_hits, evidence_words
+    from classifier.modeling.evidence import evidence_hits, passage_evidence_words
     from tests import clear_cut
 
     text = " ".join(getattr(clear_cut, n) for n in ("BATTLE", "PROFANITY", "SEX", "PARTY", "CUTTING", "FUNERAL"))
     text = (text + " well-known re-kill o'clock 'fuck' fuck-up shit's").lower()
     for label in ("rating", "violence", "strong_language", "sexual_content", "self_harm", "substance_use"):
-        wanted = evidence_words(label)
+        wanted = passage_evidence_words(label, text)
         expected = [m.start() for m in TOKEN_RE.finditer(text) if m.group() in wanted]
         assert evidence_hits(text, label) == expected, label
 

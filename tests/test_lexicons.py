@@ -91,3 +91,16 @@ def test_context_words_are_a_lexicon_of_their_own_categories():
     assert lex.count("high on pills, high")[0] == [3.0, 0.0]
     with pytest.raises(ValueError, match="unknown lexicon categories: nope"):
         CompiledLexicon({"drugs": ["pills"]}, {"nope": ["high"]})
+
+
+def test_quotes_and_marks_follow_the_context_rule():
+    from classifier.modeling.evidence import evidence_hits, quote
+    from classifier.report import highlight
+
+    story = "The sky was clear over the house. He got high on the pills and smoked a joint."
+    low = story.lower()
+    assert [low[h : h + 4] for h in evidence_hits(low, "substance_use")] == ["high", "pill", "smok", "join"]
+    assert evidence_hits("she got high marks and smoked the salmon.", "substance_use") == []
+    assert quote(story, 0, len(story), "substance_use")[2] == "He got high on the pills and smoked a joint."
+    assert str(highlight("He got high on pills.", "substance_use")) == "He got <mark>high</mark> on <mark>pills</mark>."
+    assert str(highlight("High marks, a joint essay.", "substance_use")) == "High marks, a joint essay."

@@ -50,6 +50,37 @@ def evidence_words(label: str) -> frozenset[str]:
     return frozenset(w for w, ks in lex.words.items() if wanted.intersection(ks))
 
 
+@lru_cache(maxsize=64)
+def _context_words(label: str) -> tuple[tuple[int, frozenset[str]], ...]:
+    """Categories bearing on ``label`` that have context words: ``(index, exact forms)`` of each."""
+    lex = load_lexicon()
+    if lex.context is None:
+        return ()
+    cats = evidence_categories(label)
+    out = []
+    for k, name in enumerate(lex.names):
+        forms = frozenset(w for w, ks in lex.context.words.items() if k in ks)
+        if name in cats and forms:
+            out.append((k, forms))
+    return tuple(out)
+
+
+def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = None) -> frozenset[str]:
+    """:func:`evidence_words` plus the context words that lower-cased ``low`` counts for ``label``.
+
+    Context words (high, drink) count for their category only where one of its own words occurs,
+    as :class:`~classifier.features.CompiledLexicon` counts them; the quote and its marks follow the
+    same rule, so "got high on pills" shows *high* and "high marks" shows nothing.
+    """
+    words = evidence_words(label)
+    gated = _context_words(label)
+    if not gated:
+        return words
+    own = load_lexicon().own_counts(low, tokenize(low) if tokens is None else tokens)
+    extra = [forms for k, forms in gated if own[k]]
+    return words.union(*extra) if extra else words
+
+
 #: A position where a TOKEN_RE token may start: not inside a token, nor after its inner ' or -.
 _TOKEN_START = re.compile(r"(?<![^\W_])(?<![^\W_]['\-])")
 
@@ -61,7 +92,8 @@ def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> 
     then located with ``str.find``, each occurrence checked to be a whole token, so no Python
     loop runs over every token and no regex is compiled per passage.
     """
-    present = evidence_words(label).intersection(tokenize(low) if tokens is None else tokens)
+    toks = frozenset(tokenize(low) if tokens is None else tokens)
+    present = passage_evidence_words(label, low, toks).intersection(toks)
     hits: list[int] = []
     for word in present:
         pos = low.find(word)
