@@ -36,6 +36,7 @@ def hits(text: str) -> dict[str, float]:
         ("Her father yelled that the plan was stupid and useless.", ["abuse"]),
         ("Her heart was beating fast; she choked back tears after the panic attack and wound the clock.", ["violence"]),
         ("She pinned the flower to her dress.", ["nonconsent"]),
+        ("Fifteen minutes later she had twelve emails about her first year at university.", ["minor"]),
         ("She was shooting him a look over her slash fic; he went down on one knee.", ["violence", "sex_explicit"]),
         ("I'll kill you if you eat the last cake, you stupid man.", ["profanity_broad"]),
         (
@@ -62,6 +63,7 @@ def test_the_guideline_senses_still_count():
     assert hits("Shots rang out and he fired back.")["violence"] == 2  # gunfire, by its phrases
     # a minor is named as one: an age, a little girl, a schoolboy (the girls alone may be adults)
     assert hits("She was fifteen years old; the little girl and the schoolboys waited.")["minor"] >= 3
+    assert hits("He was fourteen that summer; she had turned twelve.")["minor"] == 2
     assert hits("The girls went out for cocktails.")["minor"] == 0
 
 
