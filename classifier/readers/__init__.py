@@ -121,6 +121,7 @@ def _kind_of(data: bytes, path: str, forced: str) -> str:
 
 
 _JSON_RECORDS = re.compile(rb"\[\s*[{\]]")
+_HTML_START = re.compile(r"<(body|div|p|h[1-6]|head|meta|title|section|article)\b")
 _JSON_OBJECT = re.compile(rb'\{\s*(?:"|\})')
 
 
@@ -164,12 +165,15 @@ def read_text(
     encoding: str | None = None,
 ) -> Story:
     """Read a story from already-decoded text (plain text, markdown or HTML)."""
-    from classifier.readers.html import looks_like_html, read_html
     from classifier.readers.text import read_plain_text
 
     taxonomy = (options or ReadOptions()).get_taxonomy()
     name = "<stdin>" if path == "-" else path
     if kind == "html" or (kind == "text" and looks_like_html(text)):
+        # Imported here, not above: plain text is most of what is scored, and the HTML reader
+        # (its parser and patterns) is a large share of a cold first score.
+        from classifier.readers.html import read_html
+
         story = read_html(text, taxonomy, id=_default_id(path), path=name)
     else:
         story = read_plain_text(text, taxonomy, id=_default_id(path), path=name)
@@ -178,6 +182,14 @@ def read_text(
     if encoding and encoding != "utf-8":
         story.diagnostics.insert(0, f"decoded as {encoding}")
     return story
+
+
+def looks_like_html(text: str) -> bool:
+    """True when the start of ``text`` is HTML markup rather than prose."""
+    head = text[:4096].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith(("<!doctype html", "<html", "<?xml")):
+        return "<html" in head or "<body" in head or "<!doctype html" in head
+    return bool(_HTML_START.match(head)) and "</" in text[:20000]
 
 
 def _finish(story: Story, name: str) -> Story:

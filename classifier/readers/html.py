@@ -62,14 +62,6 @@ def _soup(markup: str) -> Any:
             return BeautifulSoup(markup, "html.parser")
 
 
-def looks_like_html(text: str) -> bool:
-    """True when the start of ``text`` is HTML markup rather than prose."""
-    head = text[:4096].lstrip("\ufeff \t\r\n").lower()
-    if head.startswith(("<!doctype html", "<html", "<?xml")):
-        return "<html" in head or "<body" in head or "<!doctype html" in head
-    return bool(re.match(r"<(body|div|p|h[1-6]|head|meta|title|section|article)\b", head)) and "</" in text[:20000]
-
-
 def block_text(el: Any) -> str:
     """Visible text of ``el`` with paragraphs separated by blank lines."""
     from bs4 import NavigableString, Tag

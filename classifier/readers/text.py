@@ -20,11 +20,10 @@ other list fields wrap only after a separator or onto an indented line of terms.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
-
-import yaml
 
 from classifier.headers import (
     LINE_DECOR,
@@ -556,21 +555,28 @@ class _Zone:
         return " ".join(ln.strip() for ln in self.lines[span[0] : span[1]])
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases: ``*ref`` is refused, so no alias can multiply a document."""
+@functools.lru_cache(maxsize=1)
+def _no_alias_loader() -> Any:
+    """PyYAML's safe loader without aliases: ``*ref`` is refused, so no alias can multiply a document.
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(None, None, "aliases are not allowed", event.start_mark)
-        return super().compose_node(parent, index)
+    Built on first use: most stories have no front matter, and PyYAML is a third of a cold
+    first score.
+    """
+    import yaml
 
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                event = self.peek_event()
+                raise yaml.composer.ComposerError(None, None, "aliases are not allowed", event.start_mark)
+            return super().compose_node(parent, index)
 
-# Without the bool resolver "warnings: no" stays the text "no" (YAML 1.1 would make it False).
-_NoAliasLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    # Without the bool resolver "warnings: no" stays the text "no" (YAML 1.1 would make it False).
+    NoAliasLoader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return NoAliasLoader
 
 
 #: A line front matter may hold at its left margin: a ``key:`` (plain or quoted key of a few
@@ -628,9 +634,11 @@ def load_front_matter(source: str) -> tuple[dict[str, Any] | None, str]:
         deepest = max(deepest, depth)
     if deepest > FRONT_MATTER_MAX_DEPTH:
         return None, f"nested over {FRONT_MATTER_MAX_DEPTH} brackets deep"
+    import yaml
+
     try:
         # A SafeLoader subclass: plain data only, never Python objects.
-        data = yaml.load(source, Loader=_NoAliasLoader)
+        data = yaml.load(source, Loader=_no_alias_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or type(exc).__name__
