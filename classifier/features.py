@@ -237,14 +237,23 @@ class CompiledLexicon:
         counts = self._count_tally(low, tally)
         if self.context is not None and any(counts):
             extra = self.context._count_tally(low, tally)
-            for k, c in enumerate(extra):
-                if c and counts[k]:
-                    counts[k] += c
+            for k in self.context_open(counts):
+                counts[k] += extra[k]
         return counts, len(tokens)
 
     def own_counts(self, low: str, tokens: Iterable[str]) -> list[float]:
-        """Hits per category of its own words and phrases only (no context words): the context gate."""
+        """Hits per category of its own words and phrases only (no context words)."""
         return self._count_tally(low, Counter(tokens))
+
+    def context_open(self, own: list[float]) -> list[int]:
+        """Categories whose context words count, given ``own`` (:meth:`own_counts`): the context gate.
+
+        The one place the rule lives; the counter and the evidence quotes both ask it, so a
+        quote never marks a context word the score did not count.
+        """
+        if self.context is None:
+            return []
+        return [k for k, c in enumerate(own) if c]
 
     def _count_tally(self, low: str, tally: Counter[str]) -> list[float]:
         counts = [0.0] * len(self.names)

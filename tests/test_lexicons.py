@@ -91,6 +91,10 @@ def test_context_words_are_a_lexicon_of_their_own_categories():
     lex = CompiledLexicon({"drugs": ["pills"], "other": ["tea"]}, {"drugs": ["high"]})
     assert lex.count("high tea")[0] == [0.0, 1.0]
     assert lex.count("high on pills, high")[0] == [3.0, 0.0]
+    # the gate the counter and the quotes share: open where the category's own words occur
+    assert lex.context_open(lex.own_counts("high on pills", ["high", "on", "pills"])) == [0]
+    assert lex.context_open(lex.own_counts("high marks", ["high", "marks"])) == []
+    assert CompiledLexicon({"drugs": ["pills"]}).context_open([1.0]) == []
     with pytest.raises(ValueError, match="unknown lexicon categories: nope"):
         CompiledLexicon({"drugs": ["pills"]}, {"nope": ["high"]})
 

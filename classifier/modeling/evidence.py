@@ -76,8 +76,9 @@ def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = 
     gated = _context_words(label)
     if not gated:
         return words
-    own = load_lexicon().own_counts(low, tokenize(low) if tokens is None else tokens)
-    extra = [forms for k, forms in gated if own[k]]
+    lex = load_lexicon()
+    open_ = set(lex.context_open(lex.own_counts(low, tokenize(low) if tokens is None else tokens)))
+    extra = [forms for k, forms in gated if k in open_]
     return words.union(*extra) if extra else words
 
 
