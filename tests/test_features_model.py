@@ -10,7 +10,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from classifier.features import load_lexicon, passage_counts, split_passages, story_feature_names, story_features
 from classifier.labels import load_taxonomy
 from classifier.modeling.evidence import snippet
-from classifier.modeling.ordinal import OrdinalCumulativeClassifier
+from classifier.modeling.ordinal import OrdinalCumulativeClassifier, SharedSlopeOrdinalClassifier
 from classifier.modeling.persist import ModelError, load_model, save_model
 from classifier.modeling.scorer import StoryScorer
 from classifier.modeling.train import train_story_model
@@ -18,7 +18,7 @@ from classifier.modeling.weights import WEIGHTS_FILE, WeightsError
 from tests.corpus import make_corpus
 
 
-@parametrize_with_checks([OrdinalCumulativeClassifier()])
+@parametrize_with_checks([OrdinalCumulativeClassifier(), SharedSlopeOrdinalClassifier()])
 def test_ordinal_classifier_follows_sklearn_contract(estimator, check):
     check(estimator)
 
@@ -46,6 +46,77 @@ def test_ordinal_censored_rows_only_inform_the_thresholds_they_decide():
     # The top threshold never saw the censored rows; the lower ones did.
     assert np.allclose(a.estimators_[2].coef_, b_last.estimators_[-1].coef_)  # b has classes 0, 1, 3
     assert not np.allclose(a.estimators_[0].coef_, b_last.estimators_[0].coef_)
+
+
+def _ordinal_data(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3))
+    y = np.digitize(X[:, 0] - 0.5 * X[:, 1] + 0.3 * rng.normal(size=n), [-0.8, 0.2, 1.0])
+    return X, y
+
+
+def test_shared_slope_ordinal_learns_one_direction_and_cut_points():
+    X, y = _ordinal_data()
+    m = SharedSlopeOrdinalClassifier(C=10.0).fit(X, y)
+    assert m.coef_.shape == (3, 3) and np.allclose(m.coef_, m.coef_[0])  # one direction for all levels
+    assert np.all(np.diff(m.intercept_) < 0)  # a higher level needs more evidence
+    direction = m.coef_[0] / np.linalg.norm(m.coef_[0])
+    assert direction[0] > 0.8 and direction[1] < -0.3 and abs(direction[2]) < 0.15
+    assert (m.predict(X) == y).mean() > 0.7
+    assert np.allclose(m.predict_proba(X).sum(axis=1), 1.0)
+    # stronger regularisation shrinks the weights, never the cut points' order
+    small = SharedSlopeOrdinalClassifier(C=0.01).fit(X, y)
+    assert np.linalg.norm(small.coef_[0]) < np.linalg.norm(m.coef_[0])
+    with pytest.raises(ValueError, match="C must be positive"):
+        SharedSlopeOrdinalClassifier(C=0).fit(X, y)
+
+
+def test_shared_slope_ordinal_loss_gradient_and_weights_are_right():
+    from scipy.optimize import check_grad
+
+    X, y = _ordinal_data(120, seed=3)
+    m = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y)
+    # Its optimum is the minimum of the all-threshold loss written out here independently.
+    level = np.searchsorted(m.classes_, y)
+
+    def loss(theta):
+        coef, cuts = theta[:3], theta[3:]
+        z = X @ coef
+        total = 0.5 / 0.5 * coef @ coef
+        for k in range(1, 4):
+            t = (level >= k).astype(float)
+            zk = z + cuts[k - 1]
+            total += np.sum(np.logaddexp(0, zk) - t * zk)
+        return total
+
+    best = np.concatenate([m.coef_[0], m.intercept_])
+    rng = np.random.default_rng(0)
+    assert all(loss(best) <= loss(best + rng.normal(scale=0.05, size=best.size)) for _ in range(20))
+    assert check_grad(loss, lambda th: _numeric_grad(loss, th), best) < 1e-3
+    # integer weights are repeated rows
+    w = np.where(np.arange(len(y)) % 2 == 0, 2.0, 1.0)
+    a = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y, sample_weight=w)
+    rep = np.flatnonzero(w == 2.0)
+    b = SharedSlopeOrdinalClassifier(C=0.5).fit(np.vstack([X, X[rep]]), np.concatenate([y, y[rep]]))
+    assert np.allclose(a.coef_, b.coef_, atol=1e-4) and np.allclose(a.intercept_, b.intercept_, atol=1e-4)
+
+
+def _numeric_grad(f, x, h=1e-6):
+    return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+def test_shared_slope_censored_rows_only_inform_the_thresholds_they_decide():
+    X, y = _ordinal_data(300, seed=1)
+    upper = np.where(y == 2, 3.0, np.nan)  # "2 or 3", as FanFiction.Net's M
+    a = SharedSlopeOrdinalClassifier().fit(X, y, y_upper=upper)
+    # Censored rows count as ">= 1" and ">= 2" but not for ">= 3": as if their threshold-3 terms were gone.
+    b = SharedSlopeOrdinalClassifier().fit(X, np.where(y == 2, 3, y))
+    c = SharedSlopeOrdinalClassifier().fit(X, y)
+    assert not np.allclose(a.intercept_, c.intercept_)
+    # P(>= 3) of a censored row sits between the two readings of its label (b has classes 0, 1, 3)
+    rows = y == 2
+    pa, pb, pc = (m.cumulative_proba(X[rows])[:, -1].mean() for m in (a, b, c))
+    assert pc < pa < pb
 
 
 def test_split_passages_cover_paragraphs_and_respect_sizes():

@@ -1,17 +1,61 @@
-"""Ordinal classification by cumulative binary models: P(y >= k) for every level k > 0."""
+"""Ordinal classification by cumulative binary models: P(y >= k) for every level k > 0.
+
+Two estimators, one output: :class:`OrdinalCumulativeClassifier` fits a separate binary model per
+threshold (Frank & Hall); :class:`SharedSlopeOrdinalClassifier` fits one weight vector for every
+threshold with its own intercept (the all-threshold logistic loss), which the story model uses.
+Both expose ``coef_`` ``(K-1, n_features)`` and ``intercept_`` ``(K-1,)`` for export.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 
-class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
+def _interval_top(classes: np.ndarray, level: np.ndarray, y_upper: Any) -> np.ndarray:
+    """Highest level each row may have: its own, or its ``y_upper`` where that is given (censored rows)."""
+    top = level.copy()
+    if y_upper is not None:
+        up = np.asarray(y_upper, dtype=float)
+        cens = ~np.isnan(up)
+        top[cens] = np.maximum(level[cens], np.searchsorted(classes, up[cens], side="right") - 1)
+    return top
+
+
+class _CumulativeOrdinal(ClassifierMixin, BaseEstimator):
+    """What both ordinal estimators share: levels from their ``cumulative_proba``."""
+
+    classes_: np.ndarray
+
+    def cumulative_proba(self, X: Any) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Per-level probabilities, columns in ``classes_`` order."""
+        cum = self.cumulative_proba(X)
+        n = cum.shape[0]
+        upper = np.hstack([np.ones((n, 1)), cum])
+        lower = np.hstack([cum, np.zeros((n, 1))])
+        return np.clip(upper - lower, 0.0, 1.0)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable level (consistent with ``predict_proba``)."""
+        best = np.argmax(self.predict_proba(X), axis=1)  # first: it checks the model is fitted
+        return self.classes_[best]
+
+    def predict_median(self, X: Any) -> np.ndarray:
+        """Median level: the highest level whose cumulative probability is at least 0.5."""
+        above = (self.cumulative_proba(X) >= 0.5).sum(axis=1)
+        return self.classes_[above]
+
+
+class OrdinalCumulativeClassifier(_CumulativeOrdinal):
     """Ordinal classifier from K-1 binary models of P(y >= k) (Frank & Hall, 2001).
 
     Classes are ordered by their sorted value. Cumulative probabilities are forced to be
@@ -42,11 +86,7 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
         if len(self.classes_) < 2:
             raise ValueError(f"need at least 2 classes to fit, got {len(self.classes_)} class")
         level = np.searchsorted(self.classes_, y)
-        top = level.copy()
-        if y_upper is not None:
-            up = np.asarray(y_upper, dtype=float)
-            cens = ~np.isnan(up)
-            top[cens] = np.maximum(level[cens], np.searchsorted(self.classes_, up[cens], side="right") - 1)
+        top = _interval_top(self.classes_, level, y_upper)
         base = self.estimator if self.estimator is not None else LogisticRegression()
         self.estimators_: list[Any] = []
         w_all = None if sample_weight is None else _check_sample_weight(sample_weight, X)
@@ -61,6 +101,9 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
             else:
                 est.fit(X[use], target)
             self.estimators_.append(est)
+        if all(hasattr(e, "coef_") for e in self.estimators_):
+            self.coef_ = np.vstack([np.ravel(e.coef_) for e in self.estimators_])
+            self.intercept_ = np.array([float(np.ravel(e.intercept_)[0]) for e in self.estimators_])
         return self
 
     def cumulative_proba(self, X: Any) -> np.ndarray:
@@ -72,26 +115,98 @@ class OrdinalCumulativeClassifier(ClassifierMixin, BaseEstimator):
         # rarer, more specific content (>= explicit) are the surer evidence.
         return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
 
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Per-level probabilities, columns in ``classes_`` order."""
-        cum = self.cumulative_proba(X)
-        n = cum.shape[0]
-        upper = np.hstack([np.ones((n, 1)), cum])
-        lower = np.hstack([cum, np.zeros((n, 1))])
-        return np.clip(upper - lower, 0.0, 1.0)
-
-    def predict(self, X: Any) -> np.ndarray:
-        """Most probable level (consistent with ``predict_proba``)."""
-        check_is_fitted(self, "estimators_")
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
-
-    def predict_median(self, X: Any) -> np.ndarray:
-        """Median level: the highest level whose cumulative probability is at least 0.5."""
-        check_is_fitted(self, "estimators_")
-        cum = self.cumulative_proba(X)
-        return self.classes_[(cum >= 0.5).sum(axis=1)]
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        return tags
+
+
+class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
+    """Ordinal logistic model with one weight vector for every threshold (all-threshold loss).
+
+    P(y >= k) = sigmoid(X @ coef + b_k): one severity direction shared by all levels, each level
+    with its own cut point. The loss is the sum over thresholds of the binary log-loss of
+    "y >= k" (Rennie & Srebro, 2005), with an L2 penalty ``1 / (2 C)`` on the weights (not the
+    cut points), as :class:`~sklearn.linear_model.LogisticRegression` has. Fewer parameters than a
+    model per threshold, and no threshold can learn a direction of its own from a few hundred
+    works: on the full-length corpus it measured +0.006 AO3 exact accuracy over that (7 of 8 fold
+    splits better, none worse).
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation strength (> 0).
+    max_iter : int
+        Iterations of L-BFGS.
+    tol : float
+        Tolerance of L-BFGS on the projected gradient.
+    """
+
+    def __init__(self, C: float = 1.0, max_iter: int = 5000, tol: float = 1e-6) -> None:
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None, y_upper: Any = None) -> SharedSlopeOrdinalClassifier:
+        """Fit the shared weights and one cut point per threshold between consecutive classes.
+
+        ``y_upper`` marks interval-censored labels as in :meth:`OrdinalCumulativeClassifier.fit`:
+        a row known only to lie between ``y`` and ``y_upper`` counts for no threshold inside that
+        interval.
+        """
+        from scipy.optimize import minimize
+
+        X, y = validate_data(self, X, y, dtype=np.float64)
+        check_classification_targets(y)
+        if not self.C > 0:
+            raise ValueError(f"C must be positive, got {self.C!r}")
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(f"need at least 2 classes to fit, got {len(self.classes_)} class")
+        level = np.searchsorted(self.classes_, y)
+        top = _interval_top(self.classes_, level, y_upper)
+        w = _check_sample_weight(sample_weight, X)
+        n_thr, d = len(self.classes_) - 1, X.shape[1]
+        rows = [np.flatnonzero((level >= k) | (top < k)) for k in range(1, n_thr + 1)]
+        targets = [(level[r] >= k).astype(float) for k, r in zip(range(1, n_thr + 1), rows, strict=True)]
+        alpha = 1.0 / self.C
+
+        def loss_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            coef, cuts = theta[:d], theta[d:]
+            loss = 0.5 * alpha * float(coef @ coef)
+            grad = np.zeros_like(theta)
+            grad[:d] = alpha * coef
+            for j, (r, t) in enumerate(zip(rows, targets, strict=True)):
+                Xr, wr = X[r], w[r]
+                z = Xr @ coef + cuts[j]
+                loss += float(wr @ (np.logaddexp(0.0, z) - t * z))
+                resid = wr * (expit(z) - t)
+                grad[:d] += Xr.T @ resid
+                grad[d + j] = resid.sum()
+            return loss, grad
+
+        res = minimize(
+            loss_grad,
+            np.zeros(d + n_thr),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iter, "gtol": self.tol},
+        )
+        self.n_iter_ = int(res.nit)
+        self.coef_ = np.tile(res.x[:d], (n_thr, 1))
+        self.intercept_ = res.x[d:].copy()
+        return self
+
+    def cumulative_proba(self, X: Any) -> np.ndarray:
+        """``(n, K-1)`` matrix of P(y >= classes_[k]) for k = 1..K-1, non-increasing in k."""
+        check_is_fitted(self, "coef_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        cum = expit(X @ self.coef_.T + self.intercept_)
+        return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        # One direction for every level: classes that are not ordered along a line (the blobs of
+        # scikit-learn's generic classifier checks) cannot all be told apart, by design.
+        tags.classifier_tags.poor_score = True
         return tags

@@ -133,12 +133,12 @@ def _fit(
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from classifier.modeling.ordinal import OrdinalCumulativeClassifier
+    from classifier.modeling.ordinal import SharedSlopeOrdinalClassifier
 
     scaler = StandardScaler().fit(F)
     Z = scaler.transform(F)
     known = ~np.isnan(levels)
-    rating = OrdinalCumulativeClassifier(LogisticRegression(C=C_RATING, max_iter=5000)).fit(
+    rating = SharedSlopeOrdinalClassifier(C=C_RATING).fit(
         Z[known], levels[known].astype(int), sample_weight=weights[known], y_upper=upper[known]
     )
     warn: list[Any] = []
@@ -177,8 +177,8 @@ def export_arrays(fitted: dict[str, Any], n_feat: int, n_warn: int) -> dict[str,
     classes = [int(c) for c in rating.classes_]
     if classes != list(range(len(RATING_LEVELS))):
         raise WeightsError(f"training data must hold every rating level to export a model (has {classes})")
-    coef = np.vstack([e.coef_[0] for e in rating.estimators_])
-    intercept = np.array([float(e.intercept_[0]) for e in rating.estimators_])
+    coef = np.asarray(rating.coef_, dtype=float)
+    intercept = np.asarray(rating.intercept_, dtype=float)
     wcoef = np.zeros((n_warn, n_feat))
     wint = np.zeros(n_warn)
     learned = np.zeros(n_warn)
@@ -384,7 +384,8 @@ DESCRIPTION = (
     "Predicts a story's rating (general < teen < mature < explicit, ordinal) and content warnings from its body "
     "text. The body is split into ~300-word passages; lexicon hits (sex, violence, gore, swearing, drugs, "
     "self-harm, non-consent, minors, death, ...) are pooled into story features (density, densest passage, "
-    "top-3, counts, share of passages, interactions, length); cumulative logistic models give P(rating >= level), "
+    "top-3, counts, share of passages, interactions, length); an ordinal logistic model (one weight vector, a cut "
+    "point per level) gives P(rating >= level), "
     "logistic models the AO3 archive warnings, and guideline rules (guidelines.json) raise warnings by noisy-OR. "
     "Learned from full-length stories with their declared labels."
 )
@@ -492,6 +493,7 @@ def train_from_sources(
         thresholds=spec["thresholds"],
         audit_defaults=spec["audit"],
         params={
+            "rating_model": "SharedSlopeOrdinalClassifier (all-threshold logistic loss)",
             "C_rating": C_RATING,
             "C_warning": C_WARNING,
             "folds": folds,
