@@ -71,38 +71,69 @@ def test_shared_slope_ordinal_learns_one_direction_and_cut_points():
         SharedSlopeOrdinalClassifier(C=0).fit(X, y)
 
 
-def test_shared_slope_ordinal_loss_gradient_and_weights_are_right():
-    from scipy.optimize import check_grad
-
-    X, y = _ordinal_data(120, seed=3)
-    m = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y)
-    # Its optimum is the minimum of the all-threshold loss written out here independently.
-    level = np.searchsorted(m.classes_, y)
-
-    def loss(theta):
-        coef, cuts = theta[:3], theta[3:]
-        z = X @ coef
-        total = 0.5 / 0.5 * coef @ coef
-        for k in range(1, 4):
-            t = (level >= k).astype(float)
-            zk = z + cuts[k - 1]
-            total += np.sum(np.logaddexp(0, zk) - t * zk)
-        return total
-
-    best = np.concatenate([m.coef_[0], m.intercept_])
-    rng = np.random.default_rng(0)
-    assert all(loss(best) <= loss(best + rng.normal(scale=0.05, size=best.size)) for _ in range(20))
-    assert check_grad(loss, lambda th: _numeric_grad(loss, th), best) < 1e-3
-    # integer weights are repeated rows
-    w = np.where(np.arange(len(y)) % 2 == 0, 2.0, 1.0)
-    a = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y, sample_weight=w)
-    rep = np.flatnonzero(w == 2.0)
-    b = SharedSlopeOrdinalClassifier(C=0.5).fit(np.vstack([X, X[rep]]), np.concatenate([y, y[rep]]))
-    assert np.allclose(a.coef_, b.coef_, atol=1e-4) and np.allclose(a.intercept_, b.intercept_, atol=1e-4)
+def _written_out_loss(theta, X, y, w, upper, C):
+    """The all-threshold loss written out independently: weights, censoring and all."""
+    coef, cuts = theta[: X.shape[1]], theta[X.shape[1] :]
+    total = 0.5 / C * coef @ coef
+    top = np.where(np.isnan(upper), y, upper)
+    for k in range(1, len(cuts) + 1):
+        use = (y >= k) | (top < k)  # a censored row decides only the thresholds outside its interval
+        t = (y[use] >= k).astype(float)
+        z = X[use] @ coef + cuts[k - 1]
+        total += np.sum(w[use] * (np.logaddexp(0, z) - t * z))
+    return total
 
 
 def _numeric_grad(f, x, h=1e-6):
     return np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(len(x))])
+
+
+def test_shared_slope_ordinal_fits_the_optimum_of_its_loss_with_weights_and_censoring():
+    from classifier.modeling.ordinal import all_threshold_loss
+
+    X, y = _ordinal_data(150, seed=3)
+    w = np.random.default_rng(4).uniform(0.5, 2.0, size=len(y))
+    upper = np.where(y == 2, 3.0, np.nan)  # "2 or 3", as FanFiction.Net's M
+    m = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y, sample_weight=w, y_upper=upper)
+    best = np.concatenate([m.coef_[0], m.intercept_])
+
+    def f(th):
+        return _written_out_loss(th, X, y, w, upper, 0.5)
+
+    # the fit sits at the minimum of the written-out loss: its gradient vanishes there
+    assert np.abs(_numeric_grad(f, best)).max() < 1e-4 * w.sum()
+    rng = np.random.default_rng(0)
+    assert all(f(best) < f(best + rng.normal(scale=0.05, size=best.size)) for _ in range(20))
+    # the estimator's own loss and gradient agree with it anywhere, not only at the optimum
+    top = np.where(np.isnan(upper), y, upper)
+    rows = [np.flatnonzero((y >= k) | (top < k)) for k in (1, 2, 3)]
+    targets = [(y[r] >= k).astype(float) for k, r in zip((1, 2, 3), rows, strict=True)]
+    for theta in (best, rng.normal(size=best.size)):
+        loss, grad = all_threshold_loss(theta, X, rows, targets, w, 2.0)
+        assert np.isclose(loss, f(theta))
+        assert np.allclose(grad, _numeric_grad(f, theta), rtol=1e-5, atol=1e-4)
+
+
+def test_shared_slope_sample_weights_are_repeated_rows_and_one_sided_thresholds_refused():
+    X, y = _ordinal_data(120, seed=3)
+    w = np.where(np.arange(len(y)) % 2 == 0, 2.0, 1.0)
+    a = SharedSlopeOrdinalClassifier(C=0.5).fit(X, y, sample_weight=w)
+    rep = np.flatnonzero(w == 2.0)
+    b = SharedSlopeOrdinalClassifier(C=0.5).fit(np.vstack([X, X[rep]]), np.concatenate([y, y[rep]]))
+    assert np.allclose(a.coef_, b.coef_, atol=1e-5) and np.allclose(a.intercept_, b.intercept_, atol=1e-5)
+    # every row below the top level censored up to it: nothing decides the top threshold
+    with pytest.raises(ValueError, match="only one side after censoring"):
+        SharedSlopeOrdinalClassifier().fit(X, y, y_upper=np.where(y < 3, 3.0, np.nan))
+    with pytest.raises(ValueError, match="y_upper has 3 values for 120 samples"):
+        SharedSlopeOrdinalClassifier().fit(X, y, y_upper=[1.0, 2.0, 3.0])
+
+
+def test_shared_slope_warns_when_it_stops_before_converging():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _ordinal_data(200, seed=5)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        SharedSlopeOrdinalClassifier(C=10.0, max_iter=2).fit(X, y)
 
 
 def test_shared_slope_censored_rows_only_inform_the_thresholds_they_decide():

@@ -47,7 +47,7 @@ def levels_from_cumulative(cum: np.ndarray) -> np.ndarray:
     """``(n, K)`` level probabilities from ``(n, K-1)`` P(>= level k), made non-increasing first
     (each raised to the next one's)."""
     c = np.asarray(cum, dtype=float)
-    c = np.maximum.accumulate(c[:, ::-1], axis=1)[:, ::-1]  # as OrdinalCumulativeClassifier
+    c = np.maximum.accumulate(c[:, ::-1], axis=1)[:, ::-1]  # as the estimators in ordinal.py
     n = c.shape[0]
     upper = np.hstack([np.ones((n, 1)), c])
     lower = np.hstack([c, np.zeros((n, 1))])
