@@ -155,21 +155,23 @@ def _expand_prefix(prefix: str) -> list[str]:
     return sorted(f for f in forms if f)
 
 
-def _count_phrase(low: str, phrase: str) -> int:
-    """Non-overlapping occurrences of ``phrase`` in ``low`` whose first and last words are whole
-    tokens (as :data:`TOKEN_RE` cuts them), the same rule as for single words: "her father" is not
-    in "her father's", nor "please stop" in "p-please stop", as "father" is not the token "father's"."""
-    n, i, size, end = 0, low.find(phrase), len(phrase), len(low)
+def phrase_offsets(low: str, phrase: str) -> list[int]:
+    """Starts of the non-overlapping occurrences of ``phrase`` in ``low`` whose first and last words
+    are whole tokens (as :data:`TOKEN_RE` cuts them), the same rule as for single words: "her father"
+    is not in "her father's", nor "please stop" in "p-please stop", as "father" is not the token
+    "father's". The counter and the evidence marks both use it."""
+    out: list[int] = []
+    i, size, end = low.find(phrase), len(phrase), len(low)
     while i >= 0:
         j = i + size
         starts = i == 0 or not (low[i - 1].isalnum() or (low[i - 1] in "'-" and i > 1 and low[i - 2].isalnum()))
         ends = j == end or not (low[j].isalnum() or (low[j] in "'-" and j + 1 < end and low[j + 1].isalnum()))
         if starts and ends:
-            n += 1
+            out.append(i)
             i = low.find(phrase, j)
         else:
             i = low.find(phrase, i + 1)
-    return n
+    return out
 
 
 #: Words too common to find a phrase by (pronouns, articles, prepositions, auxiliaries).
@@ -215,9 +217,9 @@ class CompiledLexicon:
         self.phrases = {p: tuple(v) for p, v in phrases.items()}
         # A phrase is looked for only in passages holding all of its words as tokens (set tests on
         # the token tally, reached from its longest word that is not a function word), then counted
-        # by its own ``str.find`` scan, where its first and last words must be whole tokens too: the
-        # test on the tally never rules out a phrase the scan would count, whatever else the
-        # passage holds. One regex alternation of every phrase over every passage cost as
+        # by its own ``str.find`` scan (:func:`phrase_offsets`), where its first and last words must
+        # be whole tokens too: the test on the tally never rules out a phrase the scan would count,
+        # whatever else the passage holds. One regex alternation of every phrase over every passage cost as
         # much as tokenising it.
         self.phrase_words = {p: frozenset(tokenize(p)) for p in self.phrases}
         self.phrases_by_key: dict[str, list[str]] = {}
@@ -265,7 +267,7 @@ class CompiledLexicon:
         for key in self.phrase_keys.intersection(keys):
             for phrase in self.phrases_by_key[key]:
                 if keys >= self.phrase_words[phrase]:
-                    n = _count_phrase(low, phrase)
+                    n = len(phrase_offsets(low, phrase))
                     for k in self.phrases[phrase]:
                         counts[k] += n
         return counts

@@ -584,16 +584,21 @@ def _stories(n: int) -> str:
 
 
 def highlight(snippet: str, label: str | None) -> Markup:
-    """``snippet`` escaped, with the lexicon words that bear on ``label`` in ``<mark>``."""
+    """``snippet`` escaped, with the lexicon words and phrases that bear on ``label`` in ``<mark>``."""
     from classifier.features import TOKEN_RE
-    from classifier.modeling.evidence import passage_evidence_words
+    from classifier.modeling.evidence import evidence_spans, passage_evidence_words
 
-    wanted = passage_evidence_words(label or "rating", snippet.lower())
+    low = snippet.lower()
+    if len(low) == len(snippet):
+        spans = evidence_spans(low, label or "rating")
+    else:
+        # Lower-casing changed lengths (a dotted capital I): offsets in ``low`` would not be
+        # offsets in ``snippet``, so mark whole words only, matched token by token.
+        wanted = passage_evidence_words(label or "rating", low)
+        spans = [m.span() for m in TOKEN_RE.finditer(snippet) if m.group().lower() in wanted]
     out = Markup()
     pos = 0
-    for m in TOKEN_RE.finditer(snippet):
-        word = m.group()
-        if word.lower() in wanted:
-            out += escape(snippet[pos : m.start()]) + Markup("<mark>{}</mark>").format(word)
-            pos = m.end()
+    for a, b in spans:
+        out += escape(snippet[pos:a]) + Markup("<mark>{}</mark>").format(snippet[a:b])
+        pos = b
     return out + escape(snippet[pos:])

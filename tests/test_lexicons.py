@@ -5,6 +5,8 @@ Sentences here are our own. Each one uses words whose everyday sense is not the 
 categories they used to land in must stay at zero, while the guideline sense still counts.
 """
 
+import re
+
 import pytest
 
 from classifier.features import lexicon_categories, load_lexicon, normalize_text
@@ -110,3 +112,24 @@ def test_quotes_and_marks_follow_the_context_rule():
     assert quote(story, 0, len(story), "substance_use")[2] == "He got high on the pills and smoked a joint."
     assert str(highlight("He got high on pills.", "substance_use")) == "He got <mark>high</mark> on <mark>pills</mark>."
     assert str(highlight("High marks, a joint essay.", "substance_use")) == "High marks, a joint essay."
+
+
+def test_quotes_and_marks_show_phrases_as_the_counter_counts_them():
+    from classifier.modeling.evidence import evidence_spans, quote
+    from classifier.report import highlight
+
+    story = (
+        "The dance was loud and bright. Everyone laughed at the punch bowl. "
+        "She was only fifteen years old that night. The music played on."
+    )
+    # the age phrase is the evidence for underage: its sentence is quoted, the phrase marked whole
+    assert quote(story, 0, len(story), "underage")[2] == "She was only fifteen years old that night."
+    marked = str(highlight("She was only fifteen years old.", "underage"))
+    assert re.fullmatch(r"She [a-z ]*<mark>[a-z ]*fifteen years old</mark>\.", marked), marked
+    low = "they zipped the body bag shut. the body bags were stacked."
+    # whole tokens only, as counted: "body bags" is not the phrase "body bag"
+    assert [low[a:b] for a, b in evidence_spans(low, "major_character_death")] == ["body bag"]
+    # a phrase of a context entry shows only where its category's own words occur
+    assert evidence_spans("they jumped off the pier into the sea.", "self_harm") == []
+    low = "she wanted to die, so she jumped off the bridge."
+    assert "jumped off" in [low[a:b] for a, b in evidence_spans(low, "self_harm")]

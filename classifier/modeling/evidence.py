@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon, tokenize
+from classifier.features import TOKEN_RE, CompiledLexicon, lexicon_spec, load_lexicon, phrase_offsets, tokenize
 
 #: Lexicon categories whose words show why a passage supports the rating.
 RATING_EVIDENCE = (
@@ -45,24 +45,46 @@ def evidence_categories(label: str) -> set[str]:
 def evidence_words(label: str) -> frozenset[str]:
     """Lexicon words (exact forms) that bear on ``label``."""
     lex = load_lexicon()
-    cats = evidence_categories(label)
-    wanted = {k for k, name in enumerate(lex.names) if name in cats}
+    wanted = _category_indices(label)
     return frozenset(w for w, ks in lex.words.items() if wanted.intersection(ks))
 
 
 @lru_cache(maxsize=64)
-def _context_words(label: str) -> tuple[tuple[int, frozenset[str]], ...]:
-    """Categories bearing on ``label`` that have context words: ``(index, exact forms)`` of each."""
+def evidence_phrases(label: str) -> frozenset[str]:
+    """Lexicon phrases (several words: "body bag", "fifteen years old") that bear on ``label``."""
+    lex = load_lexicon()
+    wanted = _category_indices(label)
+    return frozenset(p for p, ks in lex.phrases.items() if wanted.intersection(ks))
+
+
+@lru_cache(maxsize=64)
+def _category_indices(label: str) -> frozenset[int]:
+    cats = evidence_categories(label)
+    return frozenset(k for k, name in enumerate(load_lexicon().names) if name in cats)
+
+
+@lru_cache(maxsize=64)
+def _context_entries(label: str) -> tuple[tuple[int, frozenset[str], frozenset[str]], ...]:
+    """Categories bearing on ``label`` that have context entries: ``(index, words, phrases)`` of each."""
     lex = load_lexicon()
     if lex.context is None:
         return ()
-    cats = evidence_categories(label)
     out = []
-    for k, name in enumerate(lex.names):
-        forms = frozenset(w for w, ks in lex.context.words.items() if k in ks)
-        if name in cats and forms:
-            out.append((k, forms))
+    for k in sorted(_category_indices(label)):
+        words = frozenset(w for w, ks in lex.context.words.items() if k in ks)
+        phrases = frozenset(p for p, ks in lex.context.phrases.items() if k in ks)
+        if words or phrases:
+            out.append((k, words, phrases))
     return tuple(out)
+
+
+def _open_context(label: str, low: str, tokens: Iterable[str]) -> list[tuple[int, frozenset[str], frozenset[str]]]:
+    gated = _context_entries(label)
+    if not gated:
+        return []
+    lex = load_lexicon()
+    open_ = set(lex.context_open(lex.own_counts(low, tokens)))
+    return [entry for entry in gated if entry[0] in open_]
 
 
 def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = None) -> frozenset[str]:
@@ -73,12 +95,7 @@ def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = 
     same rule, so "got high on pills" shows *high* and "high marks" shows nothing.
     """
     words = evidence_words(label)
-    gated = _context_words(label)
-    if not gated:
-        return words
-    lex = load_lexicon()
-    open_ = set(lex.context_open(lex.own_counts(low, tokenize(low) if tokens is None else tokens)))
-    extra = [forms for k, forms in gated if k in open_]
+    extra = [w for _, w, _ in _open_context(label, low, tokenize(low) if tokens is None else tokens)]
     return words.union(*extra) if extra else words
 
 
@@ -86,24 +103,59 @@ def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = 
 _TOKEN_START = re.compile(r"(?<![^\W_])(?<![^\W_]['\-])")
 
 
-def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> list[int]:
-    """Offsets of the lexicon words bearing on ``label`` in lower-cased ``low``, as whole tokens.
+def evidence_spans(low: str, label: str, tokens: Iterable[str] | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``.
 
-    Tokens are found in C (``findall`` + a set intersection); only the few words present are
-    then located with ``str.find``, each occurrence checked to be a whole token, so no Python
-    loop runs over every token and no regex is compiled per passage.
+    Words are whole tokens and phrases begin and end on whole tokens, as the counter counts them
+    (context entries only where their category's own words occur). Tokens are found in C
+    (``findall`` + a set intersection); only the few words present are then located with
+    ``str.find``, so no Python loop runs over every token and no regex is compiled per passage.
+    Spans are sorted; a word inside a phrase is merged into the phrase.
     """
     toks = frozenset(tokenize(low) if tokens is None else tokens)
-    present = passage_evidence_words(label, low, toks).intersection(toks)
-    hits: list[int] = []
-    for word in present:
+    opened = _open_context(label, low, toks)
+    lex = load_lexicon()
+    words = evidence_words(label).intersection(toks)
+    phrases = _phrases_present(lex, toks, evidence_phrases(label))
+    for _, context_words, context_phrases in opened:
+        words |= context_words.intersection(toks)
+        if lex.context is not None:
+            phrases += _phrases_present(lex.context, toks, context_phrases)
+    spans: list[tuple[int, int]] = []
+    for word in words:
         pos = low.find(word)
         while pos >= 0:
             m = TOKEN_RE.match(low, pos)
             if m is not None and m.end() - pos == len(word) and _TOKEN_START.match(low, pos):
-                hits.append(pos)
+                spans.append((pos, pos + len(word)))
             pos = low.find(word, pos + 1)
-    return sorted(hits)
+    for phrase in phrases:
+        spans.extend((a, a + len(phrase)) for a in phrase_offsets(low, phrase))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _phrases_present(lex: CompiledLexicon, toks: frozenset[str], wanted: frozenset[str]) -> list[str]:
+    """Phrases of ``wanted`` all of whose words are among ``toks``: the counter's own test, reached
+    through its index by key word, so only the few phrases whose key word occurs are looked at."""
+    out = []
+    for key in lex.phrase_keys.intersection(toks):
+        for phrase in lex.phrases_by_key[key]:
+            if phrase in wanted and toks >= lex.phrase_words[phrase]:
+                out.append(phrase)
+    return out
+
+
+def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> list[int]:
+    """Offsets of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``
+    (the starts of :func:`evidence_spans`)."""
+    return [a for a, _ in evidence_spans(low, label, tokens)]
 
 
 #: Where a sentence ends: terminal punctuation (with closing quotes or brackets) before
