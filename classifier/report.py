@@ -585,10 +585,10 @@ def _stories(n: int) -> str:
 
 def highlight(snippet: str, label: str | None) -> Markup:
     """``snippet`` escaped, with the lexicon words and phrases that bear on ``label`` in ``<mark>``."""
-    from classifier.features import TOKEN_RE
+    from classifier.features import TOKEN_RE, normalize_in_place
     from classifier.modeling.evidence import evidence_spans, passage_evidence_words
 
-    low = snippet.lower()
+    low = normalize_in_place(snippet).lower()
     if len(low) == len(snippet):
         spans = evidence_spans(low, label or "rating")
     else:

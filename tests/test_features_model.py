@@ -382,7 +382,7 @@ def test_evidence_regex_finds_exactly_the_lexicon_tokens():
     from tests import clear_cut
 
     text = " ".join(getattr(clear_cut, n) for n in ("BATTLE", "PROFANITY", "SEX", "PARTY", "CUTTING", "FUNERAL"))
-    text = (text + " well-known re-kill o'clock 'fuck' fuck-up shit's").lower()
+    text = (text + " well-known re-kill re-fuck o'clock 'fuck' fuck-up shit's. the body bag was zipped.").lower()
     for label in ("rating", "violence", "strong_language", "sexual_content", "self_harm", "substance_use"):
         wanted = passage_evidence_words(label, text)
         words = [m.span() for m in TOKEN_RE.finditer(text) if m.group() in wanted]
@@ -394,6 +394,11 @@ def test_evidence_regex_finds_exactly_the_lexicon_tokens():
         phrases = evidence_phrases(label)
         for a, b in spans:
             assert (a, b) in words or any(text.startswith(p, a) for p in phrases), (label, text[a:b])
+        refuck = text.index("re-fuck") + 3  # after an inner hyphen: not a token of its own
+        assert not any(a <= refuck < b for a, b in spans), label
+    # a phrase is marked over its whole length
+    bag = text.index("body bag")
+    assert (bag, bag + len("body bag")) in evidence_spans(text, "rating")
 
 
 def test_transfer_report_scores_each_set_with_the_final_model(tiny):

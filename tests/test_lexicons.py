@@ -133,3 +133,20 @@ def test_quotes_and_marks_show_phrases_as_the_counter_counts_them():
     assert evidence_spans("they jumped off the pier into the sea.", "self_harm") == []
     low = "she wanted to die, so she jumped off the bridge."
     assert "jumped off" in [low[a:b] for a, b in evidence_spans(low, "self_harm")]
+
+
+def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
+    from classifier.modeling.evidence import quote
+    from classifier.report import highlight
+
+    lex = load_lexicon()
+    for text, label, shown in (
+        ("He said don\u2019t tell anyone.", "abuse", "don\u2019t tell"),
+        ("Her self\u2013harm scars.", "self_harm", "self\u2013harm"),
+    ):
+        assert sum(lex.count(normalize_text(text).lower())[0]) > 0  # the counter counts it ...
+        assert f"<mark>{shown}</mark>" in str(highlight(text, label))  # ... and the mark shows it
+        assert quote(text, 0, len(text), label)[2] == text
+    # "fuck's" is one token the lexicon does not list, curly apostrophe or straight
+    assert "<mark>" not in str(highlight("What the fuck\u2019s going on.", "strong_language"))
+    assert "<mark>" not in str(highlight("What the fuck's going on.", "strong_language"))

@@ -8,7 +8,15 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
 
-from classifier.features import TOKEN_RE, CompiledLexicon, lexicon_spec, load_lexicon, phrase_offsets, tokenize
+from classifier.features import (
+    TOKEN_RE,
+    CompiledLexicon,
+    lexicon_spec,
+    load_lexicon,
+    normalize_in_place,
+    phrase_offsets,
+    tokenize,
+)
 
 #: Lexicon categories whose words show why a passage supports the rating.
 RATING_EVIDENCE = (
@@ -251,7 +259,9 @@ class PassageParts(NamedTuple):
 
 def passage_parts(text: str, start: int, end: int) -> PassageParts:
     """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels."""
-    low = text[start:end].lower()
+    low = normalize_in_place(text[start:end]).lower()
+    if len(low) != end - start:
+        low = text[start:end].lower()  # lower-casing changed lengths (a dotted capital I)
     return PassageParts(sentence_spans(text, start, end), low, frozenset(tokenize(low)))
 
 
