@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from classifier.modeling.scorer import levels_from_cumulative, monotone_cumulative
+
 
 def _interval_top(classes: np.ndarray, level: np.ndarray, y_upper: Any) -> np.ndarray:
     """Highest level each row may have: its own, or its ``y_upper`` where that is given (censored rows)."""
@@ -32,6 +34,22 @@ def _interval_top(classes: np.ndarray, level: np.ndarray, y_upper: Any) -> np.nd
     return top
 
 
+def _threshold_rows(classes: np.ndarray, level: np.ndarray, top: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per threshold k = 1..K-1: the rows whose label decides "y >= k" and their 0/1 targets.
+
+    A censored row (``top`` above ``level``) decides no threshold inside its interval; a threshold
+    left with targets on one side only cannot be fitted and is refused.
+    """
+    out = []
+    for k in range(1, len(classes)):
+        rows = np.flatnonzero((level >= k) | (top < k))
+        target = (level[rows] >= k).astype(int)
+        if len(np.unique(target)) < 2:
+            raise ValueError(f"threshold {classes[k]!r}: labels on only one side after censoring")
+        out.append((rows, target))
+    return out
+
+
 class _CumulativeOrdinal(ClassifierMixin, BaseEstimator):
     """What both ordinal estimators share: levels from their ``cumulative_proba``."""
 
@@ -41,12 +59,8 @@ class _CumulativeOrdinal(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Per-level probabilities, columns in ``classes_`` order."""
-        cum = self.cumulative_proba(X)
-        n = cum.shape[0]
-        upper = np.hstack([np.ones((n, 1)), cum])
-        lower = np.hstack([cum, np.zeros((n, 1))])
-        return np.clip(upper - lower, 0.0, 1.0)
+        """Per-level probabilities, columns in ``classes_`` order (as the scorer computes them)."""
+        return levels_from_cumulative(self.cumulative_proba(X))
 
     def predict(self, X: Any) -> np.ndarray:
         """Most probable level (consistent with ``predict_proba``)."""
@@ -94,12 +108,8 @@ class OrdinalCumulativeClassifier(_CumulativeOrdinal):
         base = self.estimator if self.estimator is not None else LogisticRegression()
         self.estimators_: list[Any] = []
         w_all = None if sample_weight is None else _check_sample_weight(sample_weight, X)
-        for k in range(1, len(self.classes_)):
-            use = (level >= k) | (top < k)  # the label decides "y >= k" for these rows
-            target = (level[use] >= k).astype(int)
+        for use, target in _threshold_rows(self.classes_, level, top):
             est = clone(base)
-            if len(np.unique(target)) < 2:
-                raise ValueError(f"threshold {self.classes_[k]!r}: labels on only one side after censoring")
             if w_all is not None:
                 est.fit(X[use], target, sample_weight=w_all[use])
             else:
@@ -114,10 +124,7 @@ class OrdinalCumulativeClassifier(_CumulativeOrdinal):
         """``(n, K-1)`` matrix of P(y >= classes_[k]) for k = 1..K-1, non-increasing in k."""
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, accept_sparse=("csr", "csc"), reset=False)
-        cum = np.column_stack([est.predict_proba(X)[:, 1] for est in self.estimators_])
-        # Monotone by raising a lower threshold to the higher one's probability: the models for
-        # rarer, more specific content (>= explicit) are the surer evidence.
-        return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
+        return monotone_cumulative(np.column_stack([est.predict_proba(X)[:, 1] for est in self.estimators_]))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -173,11 +180,9 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
         top = _interval_top(self.classes_, level, y_upper)
         w = _check_sample_weight(sample_weight, X)
         n_thr, d = len(self.classes_) - 1, X.shape[1]
-        rows = [np.flatnonzero((level >= k) | (top < k)) for k in range(1, n_thr + 1)]
-        targets = [(level[r] >= k).astype(float) for k, r in zip(range(1, n_thr + 1), rows, strict=True)]
-        for k, t in enumerate(targets, start=1):
-            if len(np.unique(t)) < 2:
-                raise ValueError(f"threshold {self.classes_[k]!r}: labels on only one side after censoring")
+        decided = _threshold_rows(self.classes_, level, top)
+        rows = [r for r, _ in decided]
+        targets = [t.astype(float) for _, t in decided]
         # Loss and penalty over the total weight: the same optimum, on a scale where the
         # tolerances mean the same for 200 rows or 20,000.
         scale = float(w.sum())
@@ -208,8 +213,7 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
         """``(n, K-1)`` matrix of P(y >= classes_[k]) for k = 1..K-1, non-increasing in k."""
         check_is_fitted(self, "coef_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        cum = expit(X @ self.coef_.T + self.intercept_)
-        return np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]
+        return monotone_cumulative(expit(X @ self.coef_.T + self.intercept_))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -43,11 +43,17 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
+def monotone_cumulative(cum: np.ndarray) -> np.ndarray:
+    """``(n, K-1)`` P(>= level k) made non-increasing in k, each raised to the next one's: the
+    models for rarer, more specific content (>= explicit) are the surer evidence."""
+    c = np.asarray(cum, dtype=float)
+    return np.maximum.accumulate(c[:, ::-1], axis=1)[:, ::-1]
+
+
 def levels_from_cumulative(cum: np.ndarray) -> np.ndarray:
     """``(n, K)`` level probabilities from ``(n, K-1)`` P(>= level k), made non-increasing first
-    (each raised to the next one's)."""
-    c = np.asarray(cum, dtype=float)
-    c = np.maximum.accumulate(c[:, ::-1], axis=1)[:, ::-1]  # as the estimators in ordinal.py
+    (:func:`monotone_cumulative`)."""
+    c = monotone_cumulative(cum)
     n = c.shape[0]
     upper = np.hstack([np.ones((n, 1)), c])
     lower = np.hstack([c, np.zeros((n, 1))])
