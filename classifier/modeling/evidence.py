@@ -86,13 +86,23 @@ def _context_entries(label: str) -> tuple[tuple[int, frozenset[str], frozenset[s
     return tuple(out)
 
 
-def _open_context(label: str, low: str, tokens: Iterable[str]) -> list[tuple[int, frozenset[str], frozenset[str]]]:
+def open_categories(low: str, tokens: Iterable[str]) -> frozenset[int]:
+    """Categories whose context entries count in lower-cased ``low`` (the counter's gate)."""
+    lex = load_lexicon()
+    if lex.context is None:
+        return frozenset()
+    return frozenset(lex.context_open(lex.own_counts(low, tokens)))
+
+
+def _open_context(
+    label: str, low: str, tokens: Iterable[str], opened: frozenset[int] | None = None
+) -> list[tuple[int, frozenset[str], frozenset[str]]]:
     gated = _context_entries(label)
     if not gated:
         return []
-    lex = load_lexicon()
-    open_ = set(lex.context_open(lex.own_counts(low, tokens)))
-    return [entry for entry in gated if entry[0] in open_]
+    if opened is None:
+        opened = open_categories(low, tokens)
+    return [entry for entry in gated if entry[0] in opened]
 
 
 def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = None) -> frozenset[str]:
@@ -111,21 +121,23 @@ def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = 
 _TOKEN_START = re.compile(r"(?<![^\W_])(?<![^\W_]['\-])")
 
 
-def evidence_spans(low: str, label: str, tokens: Iterable[str] | None = None) -> list[tuple[int, int]]:
+def evidence_spans(
+    low: str, label: str, tokens: Iterable[str] | None = None, *, opened: frozenset[int] | None = None
+) -> list[tuple[int, int]]:
     """``(start, end)`` of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``.
 
     Words are whole tokens and phrases begin and end on whole tokens, as the counter counts them
     (context entries only where their category's own words occur). Tokens are found in C
     (``findall`` + a set intersection); only the few words present are then located with
     ``str.find``, so no Python loop runs over every token and no regex is compiled per passage.
-    Spans are sorted; a word inside a phrase is merged into the phrase.
+    Spans are sorted; a word inside a phrase is merged into the phrase. ``opened``
+    (:func:`open_categories` of ``low``) spares recounting the gate for each label of a passage.
     """
     toks = frozenset(tokenize(low) if tokens is None else tokens)
-    opened = _open_context(label, low, toks)
     lex = load_lexicon()
     words = evidence_words(label).intersection(toks)
     phrases = _phrases_present(lex, toks, evidence_phrases(label))
-    for _, context_words, context_phrases in opened:
+    for _, context_words, context_phrases in _open_context(label, low, toks, opened):
         words |= context_words.intersection(toks)
         if lex.context is not None:
             phrases += _phrases_present(lex.context, toks, context_phrases)
@@ -160,10 +172,12 @@ def _phrases_present(lex: CompiledLexicon, toks: frozenset[str], wanted: frozens
     return out
 
 
-def evidence_hits(low: str, label: str, tokens: Iterable[str] | None = None) -> list[int]:
+def evidence_hits(
+    low: str, label: str, tokens: Iterable[str] | None = None, *, opened: frozenset[int] | None = None
+) -> list[int]:
     """Offsets of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``
     (the starts of :func:`evidence_spans`)."""
-    return [a for a, _ in evidence_spans(low, label, tokens)]
+    return [a for a, _ in evidence_spans(low, label, tokens, opened=opened)]
 
 
 #: Where a sentence ends: terminal punctuation (with closing quotes or brackets) before
@@ -250,11 +264,13 @@ def _window(text: str, lo: int, hi: int, hits: list[int], limit: int) -> tuple[i
 
 
 class PassageParts(NamedTuple):
-    """What quoting a passage needs whatever the label: its sentences, lower-cased text, tokens."""
+    """What quoting a passage needs whatever the label: its sentences, lower-cased text, tokens,
+    and the categories whose context words count in it."""
 
     sentences: list[tuple[int, int]]
     low: str
     tokens: frozenset[str]
+    opened: frozenset[int]
 
 
 def passage_parts(text: str, start: int, end: int) -> PassageParts:
@@ -262,7 +278,8 @@ def passage_parts(text: str, start: int, end: int) -> PassageParts:
     low = normalize_in_place(text[start:end]).lower()
     if len(low) != end - start:
         low = text[start:end].lower()  # lower-casing changed lengths (a dotted capital I)
-    return PassageParts(sentence_spans(text, start, end), low, frozenset(tokenize(low)))
+    tokens = frozenset(tokenize(low))
+    return PassageParts(sentence_spans(text, start, end), low, tokens, open_categories(low, tokens))
 
 
 def quote(
@@ -298,7 +315,7 @@ def quote(
     sentences = parts.sentences
     if not sentences:
         return start, start, ""
-    hits = [start + h for h in evidence_hits(parts.low, label, parts.tokens)]
+    hits = [start + h for h in evidence_hits(parts.low, label, parts.tokens, opened=parts.opened)]
     counts = [bisect.bisect_left(hits, b) - bisect.bisect_left(hits, a) for a, b in sentences]
     best = max(range(len(sentences)), key=lambda k: (counts[k], -k)) if hits else 0
     lo_k = hi_k = best
