@@ -181,6 +181,8 @@ def render_summary(result: dict[str, Any]) -> str:
         ("adult vs not accuracy", lambda s: _fmt(s.get("rating", {}).get("adult_accuracy"))),
         ("rating macro-F1", lambda s: _fmt(s.get("rating", {}).get("macro_f1"))),
         ("rating ECE", lambda s: _fmt(s.get("rating", {}).get("ece"))),
+        ("adult vs not AUC (ranking)", lambda s: _fmt(s.get("rating", {}).get("adult_auc"))),
+        ("rating rank correlation", lambda s: _fmt(s.get("rating", {}).get("rank_correlation"))),
         ("warnings micro-F1", lambda s: _fmt(s["warnings"]["micro_f1"])),
         ("warnings macro-F1", lambda s: _fmt(s["warnings"]["macro_f1"])),
         ("AO3 archive warnings micro-F1", lambda s: _fmt(s["archive_warnings"]["micro_f1"])),
@@ -197,14 +199,15 @@ def render_summary(result: dict[str, Any]) -> str:
         "",
         "## ficrate per warning",
         "",
-        "| warning | known | support | precision | recall | F1 | ECE |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| warning | known | support | precision | recall | F1 | ECE | AUC |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for w, v in ours["warnings"]["per_label"].items():
         ece = "–" if v["ece"] is None else f"{v['ece']:.3f}"
+        auc = "–" if not v.get("auc") else f"{v['auc']['value']:.3f}"
         lines.append(
             f"| {w} | {v['known']} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} "
-            f"| {v['f1']:.3f} | {ece} |"
+            f"| {v['f1']:.3f} | {ece} | {auc} |"
         )
     if "rating" in ours:
         conf = ours["rating"]["confusion"]["matrix"]

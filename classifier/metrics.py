@@ -42,6 +42,33 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
     return float(ece)
 
 
+def auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Area under the ROC curve of ``score`` for binary ``y`` (ties count half); NaN without both classes.
+
+    A ranking figure: it does not move with the decision thresholds or the class mix, so on
+    another fandom's texts, or texts of another length, it says whether the model still orders
+    them right where an accuracy at fixed thresholds mostly measures the shift.
+    """
+    from scipy.stats import rankdata
+
+    y = np.asarray(y).astype(bool)
+    pos, neg = int(y.sum()), int((~y).sum())
+    if pos == 0 or neg == 0:
+        return float("nan")
+    ranks = rankdata(np.asarray(score, dtype=float))
+    return float((ranks[y].sum() - pos * (pos + 1) / 2) / (pos * neg))
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN when either side is constant."""
+    from scipy.stats import rankdata
+
+    ra, rb = rankdata(np.asarray(a, dtype=float)), rankdata(np.asarray(b, dtype=float))
+    if len(ra) < 2 or ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
 def _f1(tp: float, fp: float, fn: float) -> tuple[float, float, float]:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
@@ -66,7 +93,11 @@ def rating_metrics(
 ) -> dict[str, Any]:
     """Exact, within-one, adult-vs-not accuracy, macro-F1, confusion matrix, ECE; with CIs.
 
-    ``y`` and ``pred`` are level indices (0..3); rows with unknown ``y`` must be removed first.
+    With level probabilities ``probs`` also the ranking figures, which survive a shift of class
+    mix or length (see :func:`auc`): ``adult_auc`` (P(>= mature) for mature/explicit works against
+    the rest), ``teen_auc`` (P(>= teen) for works above general) and ``rank_correlation`` (the
+    expected level against the declared one). ``y`` and ``pred`` are level indices (0..3); rows
+    with unknown ``y`` must be removed first.
     """
     y = np.asarray(y, dtype=int)
     pred = np.asarray(pred, dtype=int)
@@ -107,6 +138,16 @@ def rating_metrics(
             return expected_calibration_error(correct[ix], conf_p[ix])
 
         out["ece"] = {"value": round(ece(np.arange(n)), 4), "ci95": bootstrap(ece, n, rounds=rounds)}
+        p_teen, p_adult = probs[:, 1:].sum(axis=1), probs[:, 2:].sum(axis=1)
+        expected = probs @ np.arange(probs.shape[1])
+        for name, fn in (
+            ("adult_auc", lambda ix: auc(y[ix] >= 2, p_adult[ix])),
+            ("teen_auc", lambda ix: auc(y[ix] >= 1, p_teen[ix])),
+            ("rank_correlation", lambda ix: rank_correlation(expected[ix], y[ix])),
+        ):
+            value = fn(np.arange(n))
+            if not np.isnan(value):
+                out[name] = {"value": round(value, 4), "ci95": bootstrap(fn, n, rounds=rounds)}
     return out
 
 
@@ -143,6 +184,17 @@ def _subset(fn: Callable[[np.ndarray], float], idx: np.ndarray) -> Callable[[np.
     return inner
 
 
+def _auc_figure(truth: np.ndarray, p: np.ndarray, idx: np.ndarray, rounds: int) -> dict[str, Any] | None:
+    """AUC of one label over rows ``idx`` with its bootstrap CI; None without both classes."""
+    value = auc(truth[idx], p[idx]) if len(idx) else float("nan")
+    if np.isnan(value):
+        return None
+    return {
+        "value": round(value, 4),
+        "ci95": bootstrap(lambda ix: auc(truth[idx[ix]], p[idx[ix]]), len(idx), rounds=rounds),
+    }
+
+
 def warning_metrics(
     Y: np.ndarray, P: np.ndarray, thresholds: dict[str, float], labels: list[str], *, rounds: int = 200
 ) -> dict[str, Any]:
@@ -173,6 +225,7 @@ def warning_metrics(
             "f1": round(f1, 4),
             "f1_ci95": bootstrap(_subset(f1_of, idx), len(idx), rounds=rounds) if len(idx) else [],
             "ece": round(expected_calibration_error(yt.astype(float), pp), 4) if len(idx) else None,
+            "auc": _auc_figure(truth[:, j], P[:, j], idx, rounds),
             "threshold": round(thresholds.get(w, 0.5), 4),
         }
 

@@ -237,7 +237,16 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
     r = rep.get("rating", {})
     if r.get("n"):
         lines += [f"Rating (n={r['n']}):", "", "| metric | value [95% CI] |", "| --- | --- |"]
-        for k in ("exact_accuracy", "within_one_accuracy", "adult_accuracy", "macro_f1", "ece"):
+        for k in (
+            "exact_accuracy",
+            "within_one_accuracy",
+            "adult_accuracy",
+            "macro_f1",
+            "ece",
+            "adult_auc",
+            "teen_auc",
+            "rank_correlation",
+        ):
             if k in r:
                 lines.append(f"| {k} | {_fmt_metric(r[k])} |")
         conf = r.get("confusion", {})
@@ -256,13 +265,13 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
         lines += ["", f"{name}: micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
         if key == "archive_warnings":
             lines += [
-                "| warning | support | known | precision | recall | F1 | threshold |",
-                "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+                "| warning | support | known | precision | recall | F1 | AUC [95% CI] | threshold |",
+                "| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |",
             ]
             for k, v in w["per_label"].items():
                 lines.append(
                     f"| {k} | {v['support']} | {v['known']} | {v['precision']:.3f} | {v['recall']:.3f} "
-                    f"| {v['f1']:.3f} | {v['threshold']:.2f} |"
+                    f"| {v['f1']:.3f} | {_fmt_metric(v.get('auc')) if v.get('auc') else '–'} | {v['threshold']:.2f} |"
                 )
     a = rep.get("audit")
     if a:

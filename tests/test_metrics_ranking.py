@@ -1,0 +1,63 @@
+"""Ranking figures of the protocol (AUC, rank correlation): checked against scikit-learn and SciPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+from sklearn.metrics import roc_auc_score
+
+from classifier.metrics import auc, rank_correlation, rating_metrics, warning_metrics
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_auc_matches_scikit_learn_with_ties(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 200)
+    score = np.round(rng.random(200) + 0.3 * y, 1)  # rounded: many ties
+    assert auc(y, score) == pytest.approx(roc_auc_score(y, score))
+
+
+def test_auc_without_both_classes_is_nan() -> None:
+    assert np.isnan(auc(np.ones(5), np.arange(5.0)))
+    assert np.isnan(auc(np.zeros(0), np.zeros(0)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_rank_correlation_matches_scipy(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 4, 100).astype(float)
+    b = a + rng.normal(0, 1.5, 100)
+    assert rank_correlation(b, a) == pytest.approx(spearmanr(b, a)[0])
+    assert np.isnan(rank_correlation(np.ones(4), np.arange(4.0)))
+
+
+def test_rating_metrics_rank_works_that_thresholds_get_wrong() -> None:
+    # Every work predicted general (the thresholds are off for this set), but the probabilities
+    # still order them by declared level: accuracy is poor, the ranking figures are perfect.
+    y = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    probs = np.array([[0.9 - 0.05 * k, 0.1, 0.0, 0.0] for k in range(8)])
+    probs[:, 2] = np.linspace(0.0, 0.35, 8)
+    probs[:, 1] = 1.0 - probs[:, 0] - probs[:, 2]
+    pred = np.zeros(8, dtype=int)
+    out = rating_metrics(y, pred, probs, rounds=20)
+    assert out["exact_accuracy"]["value"] == 0.25
+    assert out["adult_auc"]["value"] == 1.0 and out["teen_auc"]["value"] == 1.0
+    assert out["rank_correlation"]["value"] == pytest.approx(spearmanr(probs @ np.arange(4), y)[0])
+    assert len(out["adult_auc"]["ci95"]) == 2
+
+
+def test_rating_metrics_leave_out_a_ranking_figure_without_both_classes() -> None:
+    y = np.array([0, 0, 1, 1])
+    probs = np.tile([0.5, 0.3, 0.1, 0.1], (4, 1))
+    out = rating_metrics(y, np.zeros(4, dtype=int), probs, rounds=10)
+    assert "adult_auc" not in out  # no mature or explicit work: no figure rather than a NaN
+    assert out["teen_auc"]["value"] == 0.5
+
+
+def test_warning_metrics_give_each_label_its_auc_over_known_rows() -> None:
+    Y = np.array([[1, np.nan], [0, np.nan], [1, 0], [0, 0]], dtype=float)
+    P = np.array([[0.9, 0.9], [0.2, 0.1], [0.4, 0.2], [0.6, 0.3]])
+    out = warning_metrics(Y, P, {"a": 0.5, "b": 0.5}, ["a", "b"], rounds=10)
+    assert out["per_label"]["a"]["auc"]["value"] == pytest.approx(roc_auc_score([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6]))
+    assert out["per_label"]["b"]["auc"] is None  # known rows hold no positive
