@@ -234,8 +234,10 @@ def training_summary(card: dict[str, Any], out: str | Path) -> str:
             f"rating exact {cv['rating']['exact_accuracy']['value']:.3f}, "
             f"adult {cv['rating']['adult_accuracy']['value']:.3f}"
         )
-    if cv.get("archive_warnings"):
-        summary.append(f"archive warnings micro-F1 {cv['archive_warnings']['micro_f1']['value']:.3f}")
+    arch = cv.get("archive_warnings") or {}
+    # A micro-F1 of labels that had no positive to find is not a figure (it printed 0.000).
+    if any(v.get("support") for v in arch.get("per_label", {}).values()):
+        summary.append(f"archive warnings micro-F1 {arch['micro_f1']['value']:.3f}")
     return f"wrote {out} ({'; '.join(summary)} out-of-fold; see {out}/MODEL_CARD.md)"
 
 

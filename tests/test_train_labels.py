@@ -50,6 +50,8 @@ def test_labels_without_negatives_are_named_and_not_learned(tmp_path):
     # The archive warnings have negatives only: named as not learned.
     assert "violence" in card["metrics"]["skipped_labels"]
     assert "warning violence" in r.stderr and "not learned" in r.stderr
+    # ...and the closing line gives no micro-F1 for warnings that had nothing to find (it said 0.000).
+    assert "wrote " in r.stdout and "micro-F1" not in r.stdout
 
 
 def test_missing_or_wrong_columns_are_named(tmp_path):
