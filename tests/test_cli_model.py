@@ -41,7 +41,8 @@ def test_score_jsonl_schema_and_order():
             assert len(evs) <= 2
             for ev in evs:
                 assert (
-                    set(ev) == {"start", "end", "score", "snippet", "quote_start", "quote_end"}
+                    set(ev)
+                    == {"start", "end", "score", "snippet", "quote_start", "quote_end", "marks", "snippet_marks"}
                     and len(ev["snippet"]) <= 200
                 )
         assert "declared" in rec and "body_words" in rec  # extends the headers record

@@ -265,21 +265,98 @@ def _window(text: str, lo: int, hi: int, hits: list[int], limit: int) -> tuple[i
 
 class PassageParts(NamedTuple):
     """What quoting a passage needs whatever the label: its sentences, lower-cased text, tokens,
-    and the categories whose context words count in it."""
+    the categories whose context words count in it, and where ``low``'s characters come from."""
 
     sentences: list[tuple[int, int]]
     low: str
     tokens: frozenset[str]
     opened: frozenset[int]
+    #: :func:`lower_with_offsets`' map from ``low`` to the passage text; None when offsets agree.
+    origin: list[int] | None = None
+
+
+def lower_with_offsets(text: str) -> tuple[str, list[int] | None]:
+    """``text.lower()``, and where each of its characters comes from in ``text`` when lengths differ.
+
+    Lower-casing a dotted capital İ gives two characters (i and a combining dot), so offsets in
+    the lower-cased text drift from offsets in ``text``. The counter reads the lower-cased text as
+    it is (the dot splits a token there), so evidence is found in it too and mapped back with
+    :func:`to_text_spans`.
+
+    Returns
+    -------
+    tuple
+        The lower-cased text and None when it is as long as ``text`` (offsets are the same);
+        otherwise the list ``origin`` with ``origin[j]`` the index in ``text`` of character ``j``
+        of the lower-cased text, and ``len(text)`` appended.
+    """
+    low = text.lower()
+    if len(low) == len(text):
+        return low, None
+    origin = [i for i, c in enumerate(text) for _ in range(len(c.lower()))]
+    if len(origin) != len(low):  # no known character does this; keep the offsets exact regardless
+        low = "".join(c.lower() for c in text)
+    origin.append(len(text))
+    return low, origin
+
+
+def to_text_spans(spans: Iterable[tuple[int, int]], origin: list[int] | None, base: int = 0) -> list[tuple[int, int]]:
+    """``spans`` in a :func:`lower_with_offsets` text as offsets in the original text, plus ``base``.
+
+    A span covers every original character one of its characters comes from: a mark on the *i*
+    of a lower-cased İ covers the İ.
+    """
+    if origin is None:
+        return [(base + a, base + b) for a, b in spans]
+    return [(base + origin[a], base + origin[b - 1] + 1) for a, b in spans]
 
 
 def passage_parts(text: str, start: int, end: int) -> PassageParts:
     """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels."""
-    low = normalize_in_place(text[start:end]).lower()
-    if len(low) != end - start:
-        low = text[start:end].lower()  # lower-casing changed lengths (a dotted capital I)
+    low, origin = lower_with_offsets(normalize_in_place(text[start:end]))
     tokens = frozenset(tokenize(low))
-    return PassageParts(sentence_spans(text, start, end), low, tokens, open_categories(low, tokens))
+    return PassageParts(sentence_spans(text, start, end), low, tokens, open_categories(low, tokens), origin)
+
+
+def passage_marks(
+    text: str, start: int, end: int, label: str, *, parts: PassageParts | None = None
+) -> list[tuple[int, int]]:
+    """Offsets in ``text`` of the lexicon words and phrases bearing on ``label`` that the counter
+    counts in the passage ``text[start:end]`` (context entries only where the passage opens their
+    category), sorted, a word inside a phrase merged into it: :func:`evidence_spans` mapped back
+    onto ``text``."""
+    if parts is None:
+        parts = passage_parts(text, start, end)
+    spans = evidence_spans(parts.low, label, parts.tokens, opened=parts.opened)
+    return to_text_spans(spans, parts.origin, start)
+
+
+class Quote(NamedTuple):
+    """What :func:`quote_marked` quotes: offsets of the quoted text in the story text, the snippet
+    shown, and the marks in both (``[start, end)`` pairs, sorted)."""
+
+    start: int
+    end: int
+    snippet: str
+    #: Lexicon hits the counter counts in the passage, inside ``start``-``end``: story offsets.
+    marks: tuple[tuple[int, int], ...] = ()
+    #: The same marks as offsets into ``snippet``.
+    snippet_marks: tuple[tuple[int, int], ...] = ()
+
+
+def _snippet_marks(
+    text: str, qa: int, marks: list[tuple[int, int]], lead: int, collapsed: bool
+) -> tuple[tuple[int, int], ...]:
+    """``marks`` (in ``text[qa:]``) as offsets into the snippet, which starts with ``lead``
+    characters (an ellipsis) of its own and, if ``collapsed``, is shorter than the text it shows."""
+    if not collapsed:  # the usual quote: single spaces and line breaks only, each kept as one space
+        return tuple((lead + a - qa, lead + b - qa) for a, b in marks)
+    out = []
+    for a, b in marks:
+        # A mark starts on a token, so it sits where an "x" appended to what precedes it lands.
+        at = lead + len(" ".join((text[qa:a] + "x").split())) - 1
+        out.append((at, at + len(" ".join(text[a:b].split()))))
+    return tuple(out)
 
 
 def quote(
@@ -310,12 +387,36 @@ def quote(
     tuple
         Offsets of the quoted text in ``text`` and the snippet (whitespace collapsed).
     """
+    q = quote_marked(text, start, end, label, limit, parts=parts)
+    return q.start, q.end, q.snippet
+
+
+def quote_marked(
+    text: str, start: int, end: int, label: str, limit: int = 200, *, parts: PassageParts | None = None
+) -> Quote:
+    """:func:`quote`, with the marks: the lexicon hits of :func:`passage_marks` wholly inside the quote.
+
+    The marks are found once, on the story text with the passage's own context gate, so the
+    report marks what the counter counted rather than re-reading the snippet (where a collapsed
+    line break would join a phrase and the context gate would see the quote, not the passage).
+
+    Parameters
+    ----------
+    text, start, end, label, limit, parts
+        As for :func:`quote`.
+
+    Returns
+    -------
+    Quote
+        The quote's offsets and snippet, and its marks in story offsets and in snippet offsets.
+    """
     if parts is None:
         parts = passage_parts(text, start, end)
     sentences = parts.sentences
     if not sentences:
-        return start, start, ""
-    hits = [start + h for h in evidence_hits(parts.low, label, parts.tokens, opened=parts.opened)]
+        return Quote(start, start, "")
+    spans = passage_marks(text, start, end, label, parts=parts)
+    hits = [a for a, _ in spans]
     counts = [bisect.bisect_left(hits, b) - bisect.bisect_left(hits, a) for a, b in sentences]
     best = max(range(len(sentences)), key=lambda k: (counts[k], -k)) if hits else 0
     lo_k = hi_k = best
@@ -334,7 +435,15 @@ def quote(
                 break
     a, b = sentences[lo_k][0], sentences[hi_k][1]
     if _shown_len(text, a, b) <= limit:
-        return a, b, " ".join(text[a:b].split())
-    qa, qb = _window(text, a, b, hits, limit - 2)
-    shown = " ".join(text[qa:qb].split())
-    return qa, qb, ("…" if qa > a else "") + shown + ("…" if qb < b else "")
+        qa, qb, lead, tail = a, b, "", ""
+    else:
+        qa, qb = _window(text, a, b, hits, limit - 2)
+        lead, tail = "…" if qa > a else "", "…" if qb < b else ""
+    body = " ".join(text[qa:qb].split())
+    shown = lead + body + tail
+    if not spans:
+        return Quote(qa, qb, shown)
+    # Only whole hits: half a phrase cut by the window is not what the counter counted.
+    inside = spans[bisect.bisect_left(hits, qa) : bisect.bisect_left(hits, qb)]
+    marks = [(x, y) for x, y in inside if y <= qb]
+    return Quote(qa, qb, shown, tuple(marks), _snippet_marks(text, qa, marks, len(lead), len(body) != qb - qa))

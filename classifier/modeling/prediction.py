@@ -8,8 +8,10 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Evidence:
-    """A passage supporting a predicted label: character offsets into the body, its score, and the
-    sentence(s) in it that carry the label (``quote_start``/``quote_end``, the ``snippet``)."""
+    """A passage supporting a predicted label: character offsets into the body, its score, the
+    sentence(s) in it that carry the label (``quote_start``/``quote_end``, the ``snippet``), and the
+    lexicon words and phrases counted there that the quote holds (``marks`` in body offsets,
+    ``snippet_marks`` the same in ``snippet``), as ``(start, end)`` pairs."""
 
     start: int
     end: int
@@ -18,6 +20,8 @@ class Evidence:
     label: str = "rating"
     quote_start: int | None = None
     quote_end: int | None = None
+    marks: tuple[tuple[int, int], ...] = ()
+    snippet_marks: tuple[tuple[int, int], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form (the label is the key it is listed under); an unnarrowed quote is the passage."""
@@ -28,6 +32,8 @@ class Evidence:
             "snippet": self.snippet,
             "quote_start": self.start if self.quote_start is None else self.quote_start,
             "quote_end": self.end if self.quote_end is None else self.quote_end,
+            "marks": [[a, b] for a, b in self.marks],
+            "snippet_marks": [[a, b] for a, b in self.snippet_marks],
         }
 
 

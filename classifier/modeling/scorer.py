@@ -33,7 +33,7 @@ from classifier.features import (
     story_feature_names,
     story_features,
 )
-from classifier.modeling.evidence import PassageParts, passage_parts, quote
+from classifier.modeling.evidence import PassageParts, passage_parts, quote_marked
 from classifier.modeling.guidelines import RATING_RULES, combine, passage_rule_matrix, raise_levels, story_rules
 from classifier.modeling.prediction import Evidence, Prediction
 from classifier.modeling.weights import WeightsError, validate
@@ -201,6 +201,18 @@ class StoryScorer:
             for k in order:
                 if k not in parts:
                     parts[k] = passage_parts(text, spans[k][0], spans[k][1])
-                q_start, q_end, shown = quote(text, spans[k][0], spans[k][1], label, parts=parts[k])
-                out[label].append(Evidence(spans[k][0], spans[k][1], float(col[k]), shown, label, q_start, q_end))
+                q = quote_marked(text, spans[k][0], spans[k][1], label, parts=parts[k])
+                out[label].append(
+                    Evidence(
+                        spans[k][0],
+                        spans[k][1],
+                        float(col[k]),
+                        q.snippet,
+                        label,
+                        q.start,
+                        q.end,
+                        q.marks,
+                        q.snippet_marks,
+                    )
+                )
         return out
