@@ -376,7 +376,7 @@ class ReportBuilder:
                 seen.add(where)
                 quotes.append(
                     {
-                        "html": highlight(e["snippet"], f["label"]),
+                        "html": highlight(e["snippet"], f["label"], e.get("snippet_marks")),
                         "start": where[0],
                         "end": where[1],
                         "score": e["score"],
@@ -583,22 +583,39 @@ def _stories(n: int) -> str:
     return f"{n} story" if n == 1 else f"{n} stories"
 
 
-def highlight(snippet: str, label: str | None) -> Markup:
-    """``snippet`` escaped, with the lexicon words and phrases that bear on ``label`` in ``<mark>``."""
-    from classifier.features import TOKEN_RE, normalize_in_place
-    from classifier.modeling.evidence import evidence_spans, passage_evidence_words
+def highlight(snippet: str, label: str | None, marks: list[list[int]] | None = None) -> Markup:
+    """``snippet`` escaped, with its marks in ``<mark>``.
 
-    low = normalize_in_place(snippet).lower()
-    if len(low) == len(snippet):
-        spans = evidence_spans(low, label or "rating")
+    Parameters
+    ----------
+    snippet : str
+        The evidence record's ``snippet``.
+    label : str or None
+        What the snippet is evidence for (``rating`` or a warning id).
+    marks : list of [start, end], optional
+        The record's ``snippet_marks``: what the evidence step found counted, mapped onto the
+        snippet. Records written before they existed leave it out; the lexicon words and phrases
+        that bear on ``label`` are then looked for in the snippet itself (which sees a phrase
+        across a line break, and context words by the quote's own words, not its passage's).
+
+    Returns
+    -------
+    Markup
+        The snippet as HTML.
+    """
+    if marks is None:
+        from classifier.features import normalize_in_place
+        from classifier.modeling.evidence import evidence_spans, lower_with_offsets, to_text_spans
+
+        low, origin = lower_with_offsets(normalize_in_place(snippet))
+        spans = to_text_spans(evidence_spans(low, label or "rating"), origin)
     else:
-        # Lower-casing changed lengths (a dotted capital I): offsets in ``low`` would not be
-        # offsets in ``snippet``, so mark whole words only, matched token by token.
-        wanted = passage_evidence_words(label or "rating", low)
-        spans = [m.span() for m in TOKEN_RE.finditer(snippet) if m.group().lower() in wanted]
+        spans = [(int(a), int(b)) for a, b in marks]
     out = Markup()
     pos = 0
-    for a, b in spans:
+    for a, b in sorted(spans):
+        if not pos <= a < b <= len(snippet):  # marks from a record written elsewhere: skip what cannot be shown
+            continue
         out += escape(snippet[pos:a]) + Markup("<mark>{}</mark>").format(snippet[a:b])
         pos = b
     return out + escape(snippet[pos:])

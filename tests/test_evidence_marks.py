@@ -1,4 +1,5 @@
-"""Evidence marks: the lexicon hits the counter counts in a passage, carried in the evidence record."""
+"""Evidence marks: the lexicon hits the counter counts in a passage, carried in the evidence record
+and shown by the report as they are, never found again in the snippet."""
 
 import itertools
 import random
@@ -9,6 +10,9 @@ import pytest
 
 from classifier.features import TOKEN_RE, lexicon_spec, load_lexicon, normalize_text, phrase_offsets, split_passages
 from classifier.modeling.evidence import evidence_categories, quote, quote_marked
+from classifier.modeling.prediction import Evidence
+from classifier.report import ReportBuilder, highlight
+from tests.test_report import DEFAULT, parse, record, verdict
 
 LABELS = ["rating", *(k for k in lexicon_spec().get("head_features", {}) if k != "about")]
 
@@ -157,3 +161,87 @@ def test_marks_map_onto_snippets_cut_and_collapsed():
     assert [body[a:b] for a, b in q.marks] == ["blood", "body bag"]
     assert [q.snippet[a:b] for a, b in q.snippet_marks] == ["blood", "body bag"]
     assert q.snippet_marks[1][0] == q.snippet.rindex("body bag")
+
+
+# -- the report shows the record's marks --------------------------------------------------------------------------
+
+
+def shown(text: str, label: str = "rating") -> str:
+    """The quote of the one-passage ``text`` as the report shows it, through the evidence record."""
+    q = quote_marked(text, 0, len(text), label)
+    ev = Evidence(0, len(text), 0.9, q.snippet, label, q.start, q.end, q.marks, q.snippet_marks).to_dict()
+    return str(highlight(ev["snippet"], label, ev["snippet_marks"]))
+
+
+def test_a_phrase_split_by_a_line_break_is_not_marked():
+    assert shown("The medics zipped the dead man into the body\nbag.") == (
+        "The medics zipped the <mark>dead</mark> man into the body bag."
+    )
+    assert shown("The medics zipped the dead man into the body bag.") == (
+        "The medics zipped the <mark>dead</mark> man into the <mark>body bag</mark>."
+    )
+
+
+def test_a_context_word_is_marked_when_its_passage_holds_the_category_word():
+    text = "She had thought about suicide for a week. Nobody noticed a thing that spring. At dawn she jumped off the bridge."
+    for label in ("self_harm", "rating"):
+        assert shown(text, label) == "She had thought about <mark>suicide</mark> for a week."
+    # a passage without the category's own word: the gate is shut, as the counter's is
+    q = quote_marked(text, text.index("At dawn"), len(text), "self_harm")
+    assert q.snippet == "At dawn she jumped off the bridge." and q.marks == ()
+    text = text.replace("the bridge.", "the bridge and died.")
+    assert shown(text, "self_harm") == "At dawn she <mark>jumped off</mark> the bridge and <mark>died</mark>."
+
+
+def test_a_dotted_capital_i_keeps_marks_on_their_words():
+    text = "In İzmir the medics zipped the dead man into the body bag."
+    assert shown(text) == "In İzmir the medics zipped the <mark>dead</mark> man into the <mark>body bag</mark>."
+    q = quote_marked(text, 0, len(text), "rating")
+    assert [text[a:b] for a, b in q.marks] == ["dead", "body bag"]
+    # the counter splits "i̇blood" at the dot and counts "blood": the mark covers what it came from
+    text = "İBLOOD ran down the İzmir road."
+    assert shown(text) == "İ<mark>BLOOD</mark> ran down the İzmir road."
+
+
+def test_the_report_marks_the_record_offsets_and_rescans_only_records_without_them():
+    rec = record(1)
+    snippet = "He drew the knife, and blood ran. The body\nbag."
+    ev = {"start": 0, "end": 60, "score": 0.9, "quote_start": 0, "quote_end": 47}
+    rec["audit"]["verdicts"][0]["evidence"] = [
+        {**ev, "snippet": " ".join(snippet.split()), "snippet_marks": [[23, 28]]}
+    ]
+    rec["audit"]["verdicts"].append(
+        dict(
+            verdict("missing-warning:violence", "violence", 0.9),
+            evidence=[{**ev, "quote_start": 100, "snippet": "İ blood"}],
+        )
+    )
+    b = ReportBuilder()
+    b.add(rec)
+    html = b.render()
+    # what the record marks, not the "body bag" that the snippet's collapsed line break shows
+    assert "He drew the knife, and <mark>blood</mark> ran. The body bag." in html
+    assert "İ <mark>blood</mark>" in html  # an older record: found in the snippet, at the right place
+    # marks a record cannot hold are left out, not shown wrong
+    assert str(highlight("a b", "rating", [[0, 9], [2, 3], [2, 3], [-1, 1]])) == "a <mark>b</mark>"
+
+
+@pytest.mark.skipif(not (DEFAULT / "model_card.json").exists(), reason="no default model")
+def test_scored_records_carry_the_marks_the_report_shows():
+    import classifier
+
+    text = (
+        "She had thought about suicide for a week. Nobody noticed a thing that spring.\n\n"
+        "In İzmir, at dawn, she jumped off the bridge and died; they zipped the dead girl into the body\nbag."
+    )
+    pred = classifier.load_model().score(text).to_dict()
+    rec = record(1)
+    rec["audit"]["verdicts"][0]["evidence"] = pred["evidence"]["rating"]
+    b = ReportBuilder()
+    b.add(rec)
+    html = b.render()
+    (ev,) = pred["evidence"]["rating"]
+    assert [text[a:b] for a, b in ev["marks"]] == ["jumped off", "died", "dead"]
+    assert "she <mark>jumped off</mark> the bridge and <mark>died</mark>" in html
+    assert "the <mark>dead</mark> girl into the body bag." in html
+    assert parse(html).visible.count("jumped off") == 1
