@@ -203,11 +203,19 @@ class CompiledLexicon:
     words, so "high marks" counts nothing for drugs and "high on pills" counts the high too.
     """
 
-    def __init__(self, categories: dict[str, list[str]], context: dict[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        categories: dict[str, list[str]],
+        context: dict[str, list[str]] | None = None,
+        exclude: dict[str, list[str]] | None = None,
+    ) -> None:
         self.names = list(categories)
         unknown = sorted(set(context or {}) - set(self.names))
         if unknown:
             raise ValueError(f"context words for unknown lexicon categories: {', '.join(unknown)}")
+        unknown = sorted(set(exclude or {}) - set(self.names))
+        if unknown:
+            raise ValueError(f"exclusions for unknown lexicon categories: {', '.join(unknown)}")
         self.context_entries = {name: list(words) for name, words in (context or {}).items() if words}
         self.context = (
             CompiledLexicon({name: self.context_entries.get(name, []) for name in self.names})
@@ -242,6 +250,25 @@ class CompiledLexicon:
                 self.phrases_by_key.setdefault(key, []).append(phrase)
         self.phrase_keys = frozenset(self.phrases_by_key)
         self.word_set = frozenset(self.words)
+        self.exclude_entries = {name: list(p) for name, p in (exclude or {}).items() if p}
+        # ``exclude`` (category -> phrases): everyday phrases around one of a category's own words
+        # ("blood pressure", "flesh and blood"); each occurrence takes back the hits its words made
+        # for that category. Found like the lexicon's phrases (key word, then the whole-token scan).
+        self.exclusions: dict[str, list[tuple[int, int]]] = {}
+        self.exclusions_by_key: dict[str, list[str]] = {}
+        for k, name in enumerate(self.names):
+            for entry in self.exclude_entries.get(name, []):
+                phrase = entry.lower().strip()
+                toks = tokenize(phrase)
+                own = sum(1 for t in toks if k in self.words.get(t, ()))
+                if len(toks) < 2 or not own:
+                    raise ValueError(f"exclusion {entry!r} of {name}: needs several words, one of them a {name} word")
+                self.exclusions.setdefault(phrase, []).append((k, own))
+                self.phrase_words.setdefault(phrase, frozenset(toks))
+        for phrase in self.exclusions:
+            key = max(sorted(self.phrase_words[phrase]), key=lambda w: (w not in _FUNCTION_WORDS, len(w)))
+            self.exclusions_by_key.setdefault(key, []).append(phrase)
+        self.exclusion_keys = frozenset(self.exclusions_by_key)
 
     def count(self, low: str, tokens: list[str] | None = None) -> tuple[list[float], int]:
         """Hits per category in lower-cased ``low`` (words and phrases), and its token count."""
@@ -283,7 +310,25 @@ class CompiledLexicon:
                     n = len(phrase_offsets(low, phrase))
                     for k in self.phrases[phrase]:
                         counts[k] += n
+        for key in self.exclusion_keys.intersection(keys):
+            for phrase in self.exclusions_by_key[key]:
+                if keys >= self.phrase_words[phrase]:
+                    n = len(phrase_offsets(low, phrase))
+                    for k, own in self.exclusions[phrase]:
+                        counts[k] = max(0.0, counts[k] - n * own)
         return counts
+
+    def excluded_spans(self, low: str, tokens: Iterable[str], categories: Iterable[int]) -> list[tuple[int, int]]:
+        """``(start, end)`` of the exclusion phrases of ``categories`` in lower-cased ``low``: the
+        words inside them count nothing there, so evidence marks skip them as the counter does."""
+        toks = frozenset(tokens)
+        wanted = frozenset(categories)
+        out: list[tuple[int, int]] = []
+        for key in self.exclusion_keys.intersection(toks):
+            for phrase in self.exclusions_by_key[key]:
+                if toks >= self.phrase_words[phrase] and any(k in wanted for k, _ in self.exclusions[phrase]):
+                    out.extend((a, a + len(phrase)) for a in phrase_offsets(low, phrase))
+        return sorted(out)
 
 
 def _better_profanity_words() -> list[str]:
@@ -322,7 +367,12 @@ def lexicon_categories(use_better_profanity: bool = True) -> dict[str, list[str]
 @lru_cache(maxsize=4)
 def load_lexicon(use_better_profanity: bool = True) -> CompiledLexicon:
     """The packaged lexicons, compiled (cached)."""
-    return CompiledLexicon(lexicon_categories(use_better_profanity), lexicon_context())
+    return CompiledLexicon(lexicon_categories(use_better_profanity), lexicon_context(), lexicon_exclusions())
+
+
+def lexicon_exclusions() -> dict[str, list[str]]:
+    """Category -> everyday phrases whose words count nothing for it (``exclude`` in lexicons.json)."""
+    return {name: list(phrases) for name, phrases in lexicon_spec().get("exclude", {}).items()}
 
 
 def lexicon_context() -> dict[str, list[str]]:

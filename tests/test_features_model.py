@@ -350,6 +350,10 @@ def test_a_forged_pickle_never_runs(tiny, tmp_path):
         (lambda s, a: s["lexicon"].update(categories={"x": [1, 2]}), "lexicon"),
         (lambda s, a: s["lexicon"].update(context={"no_such_category": ["high"]}), "lexicon context"),
         (lambda s, a: s["lexicon"].update(context=["high"]), "lexicon context"),
+        (lambda s, a: s["lexicon"].update(exclude={"no_such_category": ["dead tired"]}), "lexicon exclude"),
+        (lambda s, a: s["lexicon"].update(exclude={"death": "dead tired"}), "lexicon exclude"),
+        # An exclusion must hold one of its category's own words, or it would take back hits it never made.
+        (lambda s, a: s["lexicon"].update(exclude={"death": ["tomato soup"]}), "one of them a death word"),
     ],
 )
 def test_loader_validates_shapes_names_and_spec(tiny, change, message):
@@ -498,3 +502,17 @@ def test_a_warning_head_that_cannot_reach_the_precision_floor_says_less_not_more
     assert best_f1_threshold(y, p, min_precision=0.9) == 0.81  # F0.5-optimal: 2 of 3
     assert best_f1_threshold(y, p, min_precision=0.3) == 0.21  # a reachable floor keeps F1
     assert best_f1_threshold(np.zeros(4), p[:4]) == 0.5
+
+
+def test_a_model_saved_before_exclusions_loads_and_counts_as_it_did(tiny):
+    import copy
+
+    _, spec, arrays, _, _ = tiny
+    assert spec["lexicon"]["exclude"]  # the trainer records the exclusions it counted with
+    old = copy.deepcopy(spec)
+    del old["lexicon"]["exclude"]
+    text = "The nurse took her blood pressure."
+    gore = list(spec["lexicon"]["categories"]).index("gore")
+    then = StoryScorer(old, arrays).predict_proba([text]).counts[0][0, gore]
+    now = StoryScorer(spec, arrays).predict_proba([text]).counts[0][0, gore]
+    assert (then, now) == (1, 0)

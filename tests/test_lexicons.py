@@ -150,3 +150,46 @@ def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
     # "fuck's" is one token the lexicon does not list, curly apostrophe or straight
     assert "<mark>" not in str(highlight("What the fuck\u2019s going on.", "strong_language"))
     assert "<mark>" not in str(highlight("What the fuck's going on.", "strong_language"))
+
+
+# -- exclusions: everyday phrases built on a category's own word ------------------------------------
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("The nurse took his blood pressure and a blood sample, then ordered a blood test.", "gore"),
+        ("She was dead tired, dying to sleep, and the dead end of the lane was quiet.", "death"),
+        ("He buried his face in her hair and laughed; it was a grave mistake to bring cake.", "death"),
+        ("She kicked off her shoes; they were killing time until the bus, and it was killing me.", "violence"),
+        ("The nurse gave her an injection for the fever and threw the syringe away.", "substance_drugs"),
+    ],
+)
+def test_everyday_phrases_count_nothing(text: str, category: str) -> None:
+    assert hits(text)[category] == 0
+
+
+def test_exclusions_take_back_only_their_own_occurrences() -> None:
+    # One blood test and one pool of blood: the test takes back its own "blood", not the other's.
+    both = hits("After the blood test she found him lying in a pool of blood on the floor.")
+    alone = hits("She found him lying in a pool of blood on the floor.")
+    assert both["gore"] == alone["gore"] > 0
+    assert hits("He kicked him hard and kicked off his boots.")["violence"] == 1
+    # An injection counts for drugs beside a drug's own word (a context word), not alone.
+    assert hits("She injected the heroin with a dirty syringe.")["substance_drugs"] == 3
+
+
+def test_an_exclusion_without_its_categorys_word_is_refused() -> None:
+    from classifier.features import CompiledLexicon
+
+    with pytest.raises(ValueError, match="one of them a gore word"):
+        CompiledLexicon({"gore": ["blood"]}, exclude={"gore": ["blood-red sky", "tomato soup"]})
+    with pytest.raises(ValueError, match="unknown lexicon categories"):
+        CompiledLexicon({"gore": ["blood"]}, exclude={"death": ["dead tired"]})
+
+
+def test_evidence_marks_skip_an_excluded_phrase() -> None:
+    from classifier.modeling.evidence import evidence_spans
+
+    low = "the blood test was fine. then blood sprayed across the wall."
+    spans = evidence_spans(low, "violence")
+    assert [low[a:b] for a, b in spans] == ["blood"]
+    assert spans[0][0] == low.index("blood sprayed")

@@ -151,6 +151,11 @@ def evidence_spans(
             pos = low.find(word, pos + 1)
     for phrase in phrases:
         spans.extend((a, a + len(phrase)) for a in phrase_offsets(low, phrase))
+    if lex.exclusion_keys:
+        # Words inside an everyday phrase ("blood pressure") count nothing there: no mark either.
+        out = lex.excluded_spans(low, toks, _category_indices(label))
+        if out:
+            spans = [(a, b) for a, b in spans if not any(x <= a and b <= y for x, y in out)]
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:

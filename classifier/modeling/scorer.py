@@ -97,7 +97,12 @@ class StoryScorer:
         validate(spec, arrays)
         self.spec = spec
         self.arrays = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
-        self.lexicon = CompiledLexicon(spec["lexicon"]["categories"], spec["lexicon"].get("context"))
+        try:
+            self.lexicon = CompiledLexicon(
+                spec["lexicon"]["categories"], spec["lexicon"].get("context"), spec["lexicon"].get("exclude")
+            )
+        except ValueError as exc:  # an exclusion without its category's word, say
+            raise WeightsError(f"spec lexicon: {exc}") from exc
         if story_feature_names(self.lexicon.names) != list(spec["features"]):
             raise WeightsError("spec features do not match the features this ficrate computes from its lexicon")
         self.levels = tuple(spec["levels"])

@@ -218,7 +218,7 @@ def train_story_model(
     ``scales`` (each text's rating scale, ``ao3``/``ffn``/...) lets the audit defaults be chosen
     per scale; without it one set of confidences serves every scale.
     """
-    from classifier.features import lexicon_categories, lexicon_context, story_feature_names
+    from classifier.features import lexicon_categories, lexicon_context, lexicon_exclusions, story_feature_names
     from classifier.modeling.guidelines import combine, load_guidelines, raise_levels, story_rules
     from classifier.story import count_words
 
@@ -354,7 +354,7 @@ def train_story_model(
         "levels": list(RATING_LEVELS),
         "warning_ids": list(warning_ids),
         "features": story_feature_names(cats),
-        "lexicon": {"categories": lexicon_categories(), "context": lexicon_context()},
+        "lexicon": {"categories": lexicon_categories(), "context": lexicon_context(), "exclude": lexicon_exclusions()},
         "guidelines": guidelines,
         "thresholds": thresholds,
         "audit": audit_defaults,

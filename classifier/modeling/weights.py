@@ -107,6 +107,11 @@ def validate(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
             k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in context.items()
         ):
             raise WeightsError("spec lexicon context must map its categories to word lists")
+        exclude = spec["lexicon"].get("exclude", {})
+        if not isinstance(exclude, dict) or not all(
+            k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in exclude.items()
+        ):
+            raise WeightsError("spec lexicon exclude must map its categories to phrase lists")
         if not 50 <= spec["passage_words"] <= spec["max_passage_words"] <= 5000:
             raise WeightsError("spec passage sizes out of range")
         shapes = array_shapes(spec)
