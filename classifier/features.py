@@ -17,6 +17,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -252,19 +253,24 @@ class CompiledLexicon:
         self.word_set = frozenset(self.words)
         self.exclude_entries = {name: list(p) for name, p in (exclude or {}).items() if p}
         # ``exclude`` (category -> phrases): everyday phrases around one of a category's own words
-        # ("blood pressure", "flesh and blood"); each occurrence takes back the hits its words made
-        # for that category. Found like the lexicon's phrases (key word, then the whole-token scan).
-        self.exclusions: dict[str, list[tuple[int, int]]] = {}
+        # ("blood pressure", "dead tired"); in each occurrence, that category's words count nothing.
+        # Found like the lexicon's phrases (key word, then the whole-token scan). Per phrase and
+        # category: where its words of the category start, relative to the phrase.
+        self.exclusions: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
         self.exclusions_by_key: dict[str, list[str]] = {}
         for k, name in enumerate(self.names):
             for entry in self.exclude_entries.get(name, []):
-                phrase = entry.lower().strip()
-                toks = tokenize(phrase)
-                own = sum(1 for t in toks if k in self.words.get(t, ()))
-                if len(toks) < 2 or not own:
+                phrase = " ".join(normalize_text(entry).lower().split())
+                toks = [(m.start(), m.group()) for m in TOKEN_RE.finditer(phrase)]
+                if " ".join(t for _, t in toks) != phrase:
+                    # "kill* time" or "blood, pressure": the scan finds whole words separated by spaces.
+                    raise ValueError(f"exclusion {entry!r} of {name}: must be plain words separated by spaces")
+                starts = tuple(a for a, t in toks if k in self.words.get(t, ()))
+                if len(toks) < 2 or not starts:
                     raise ValueError(f"exclusion {entry!r} of {name}: needs several words, one of them a {name} word")
-                self.exclusions.setdefault(phrase, []).append((k, own))
-                self.phrase_words.setdefault(phrase, frozenset(toks))
+                if all(k != j for j, _ in self.exclusions.get(phrase, [])):  # listed twice: once
+                    self.exclusions.setdefault(phrase, []).append((k, starts))
+                self.phrase_words.setdefault(phrase, frozenset(t for _, t in toks))
         for phrase in self.exclusions:
             key = max(sorted(self.phrase_words[phrase]), key=lambda w: (w not in _FUNCTION_WORDS, len(w)))
             self.exclusions_by_key.setdefault(key, []).append(phrase)
@@ -312,25 +318,29 @@ class CompiledLexicon:
                     n = len(phrase_offsets(low, phrase))
                     for k in self.phrases[phrase]:
                         counts[k] += n
-        for key in keys & self.exclusion_keys if self.exclusion_keys else ():
-            for phrase in self.exclusions_by_key[key]:
-                if keys >= self.phrase_words[phrase]:
-                    n = len(phrase_offsets(low, phrase))
-                    for k, own in self.exclusions[phrase]:
-                        counts[k] = max(0.0, counts[k] - n * own)
+        if self.exclusion_keys:
+            for ks in self._excluded(low, keys).values():
+                for k in ks:
+                    counts[k] = max(0.0, counts[k] - 1)
         return counts
 
-    def excluded_spans(self, low: str, tokens: Iterable[str], categories: Iterable[int]) -> list[tuple[int, int]]:
-        """``(start, end)`` of the exclusion phrases of ``categories`` in lower-cased ``low``: the
-        words inside them count nothing there, so evidence marks skip them as the counter does."""
-        toks = frozenset(tokens)
-        wanted = frozenset(categories)
-        out: list[tuple[int, int]] = []
-        for key in self.exclusion_keys.intersection(toks):
+    def _excluded(self, low: str, keys: AbstractSet[str]) -> dict[int, set[int]]:
+        # Word start -> categories whose hit there an exclusion takes back; by position, so two
+        # overlapping exclusions ("blood test", "a blood test") take a word's hit back once.
+        out: dict[int, set[int]] = {}
+        for key in keys & self.exclusion_keys:
             for phrase in self.exclusions_by_key[key]:
-                if toks >= self.phrase_words[phrase] and any(k in wanted for k, _ in self.exclusions[phrase]):
-                    out.extend((a, a + len(phrase)) for a in phrase_offsets(low, phrase))
-        return sorted(out)
+                if keys >= self.phrase_words[phrase]:
+                    for a in phrase_offsets(low, phrase):
+                        for k, starts in self.exclusions[phrase]:
+                            for s in starts:
+                                out.setdefault(a + s, set()).add(k)
+        return out
+
+    def excluded_words(self, low: str, tokens: Iterable[str]) -> dict[int, frozenset[int]]:
+        """Word start in lower-cased ``low`` -> the categories whose hit there an exclusion phrase
+        takes back: the counter does not count them, so evidence marks skip them too."""
+        return {pos: frozenset(ks) for pos, ks in self._excluded(low, frozenset(tokens)).items()}
 
 
 def _better_profanity_words() -> list[str]:

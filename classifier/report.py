@@ -610,7 +610,15 @@ def highlight(snippet: str, label: str | None, marks: list[list[int]] | None = N
         low, origin = lower_with_offsets(normalize_in_place(snippet))
         spans = to_text_spans(evidence_spans(low, label or "rating"), origin)
     else:
-        spans = [(int(a), int(b)) for a, b in marks]
+        # Records may come from elsewhere (a JSONL file): a mark that is not a pair of whole
+        # numbers is skipped, like one outside the snippet, rather than failing the report.
+        spans = [
+            (m[0], m[1])
+            for m in (marks if isinstance(marks, list) else [])
+            if isinstance(m, (list, tuple))
+            and len(m) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in m)
+        ]
     out = Markup()
     pos = 0
     for a, b in sorted(spans):

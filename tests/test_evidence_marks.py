@@ -39,6 +39,19 @@ def counted_hits(passage: str) -> list[tuple[int, int, frozenset[int]]]:
                     yield a, a + len(phrase), ks
 
     own = list(occurrences(lex.words, lex.phrases, lex.phrase_words))
+    # Exclusions: inside each occurrence of an everyday phrase ("blood test"), the words of the
+    # categories it is listed under count nothing for them (a phrase hit is not a word hit).
+    for phrase, listed in lex.exclusions.items():
+        if lex.phrase_words[phrase] <= present:
+            for x in phrase_offsets(low, phrase):
+                gone = {k for k, _ in listed}
+                own = [
+                    (a, b, tuple(k for k in ks if k not in gone))
+                    if x <= a and b <= x + len(phrase) and " " not in low[a:b]
+                    else (a, b, ks)
+                    for a, b, ks in own
+                ]
+    own = [h for h in own if h[2]]
     tally = Counter(k for *_, ks in own for k in ks)
     opened = set(lex.context_open([float(tally[k]) for k in range(len(lex.names))]))
     hits = own
@@ -104,7 +117,7 @@ def test_marks_are_the_counted_hits_in_hand_written_texts(text):
 def _random_text(rng: random.Random) -> str:
     lex = load_lexicon()
     words = sorted(lex.words)
-    phrases = sorted(lex.phrases)
+    phrases = sorted(lex.phrases) + sorted(lex.exclusions)
     context = sorted({*lex.context.words, *lex.context.phrases}) if lex.context else []
     filler = "the a she he it was and said quietly garden tea rain over under İstanbul \u0130 x".split()
     seps = [" "] * 12 + [
@@ -245,3 +258,8 @@ def test_scored_records_carry_the_marks_the_report_shows():
     assert "she <mark>jumped off</mark> the bridge and <mark>died</mark>" in html
     assert "the <mark>dead</mark> girl into the body bag." in html
     assert parse(html).visible.count("jumped off") == 1
+
+
+@pytest.mark.parametrize("marks", [[[0, "a"]], [[0, 1, 2]], [[None, 1]], 5, "ab", [[0.5, 3.7]], [[True, 1]], [3]])
+def test_report_skips_malformed_marks_from_a_record_written_elsewhere(marks):
+    assert str(highlight("a <b>", "rating", marks)) == "a &lt;b&gt;"

@@ -193,3 +193,46 @@ def test_evidence_marks_skip_an_excluded_phrase() -> None:
     spans = evidence_spans(low, "violence")
     assert [low[a:b] for a, b in spans] == ["blood"]
     assert spans[0][0] == low.index("blood sprayed")
+
+
+def test_exclusions_take_a_word_back_once_and_only_for_their_category() -> None:
+    from classifier.features import CompiledLexicon
+    from classifier.modeling.evidence import evidence_spans
+
+    lex = CompiledLexicon(
+        {"gore": ["blood", "blood bath"], "death": ["blood", "dead"]},
+        exclude={"gore": ["blood test", "a blood test", "Blood  Test", "blood bath"]},
+    )
+
+    def count(text: str) -> dict[str, float]:
+        return dict(zip(lex.names, lex.count(text)[0], strict=True))
+
+    # Overlapping and repeated exclusions take the one "blood" back once, not three times.
+    assert count("blood everywhere. a blood test.") == {"gore": 1, "death": 2}
+    # The death hit of the same word stays, and so does the lexicon's own phrase "blood bath".
+    assert count("a blood bath") == {"gore": 1, "death": 1}
+    with pytest.raises(ValueError, match="plain words"):
+        CompiledLexicon({"gore": ["blood"]}, exclude={"gore": ["blood* test"]})
+
+    def marks(low: str, label: str) -> list[str]:
+        return [low[a:b] for a, b in evidence_spans(low, label, lexicon=lex)]
+
+    low = "blood everywhere. a blood test. a blood bath."
+    # "rating" covers gore and death: the test's blood still counts for death, so it stays marked.
+    assert marks(low, "rating") == ["blood", "blood", "blood bath"]
+
+
+def test_evidence_marks_follow_the_models_own_lexicon() -> None:
+    # A model trained before an exclusion counts "blood" in "blood test": its evidence marks it.
+    import classifier
+
+    model = classifier.load_model()
+    old = dict(model.scorer.spec, lexicon={k: v for k, v in model.scorer.spec["lexicon"].items() if k != "exclude"})
+    from classifier.modeling.scorer import StoryScorer
+
+    text = "The nurse took a blood test. Then the blood test again, and she sat in the waiting room."
+    new_pred = model.scorer.predict([text], explain=1)[0]
+    old_pred = StoryScorer(old, model.scorer.arrays).predict([text], explain=1)[0]
+    marked = [text[a:b] for ev in old_pred.evidence["rating"] for a, b in ev.marks]
+    assert marked == ["blood", "blood"]
+    assert all(not ev.marks for ev in new_pred.evidence["rating"])

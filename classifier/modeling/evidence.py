@@ -50,35 +50,37 @@ def evidence_categories(label: str) -> set[str]:
 
 
 @lru_cache(maxsize=64)
-def evidence_words(label: str) -> frozenset[str]:
-    """Lexicon words (exact forms) that bear on ``label``."""
-    lex = load_lexicon()
-    wanted = _category_indices(label)
+def evidence_words(label: str, lexicon: CompiledLexicon | None = None) -> frozenset[str]:
+    """Lexicon words (exact forms) that bear on ``label`` (in ``lexicon``, default the packaged one)."""
+    lex = lexicon or load_lexicon()
+    wanted = _category_indices(label, lex)
     return frozenset(w for w, ks in lex.words.items() if wanted.intersection(ks))
 
 
 @lru_cache(maxsize=64)
-def evidence_phrases(label: str) -> frozenset[str]:
+def evidence_phrases(label: str, lexicon: CompiledLexicon | None = None) -> frozenset[str]:
     """Lexicon phrases (several words: "body bag", "fifteen years old") that bear on ``label``."""
-    lex = load_lexicon()
-    wanted = _category_indices(label)
+    lex = lexicon or load_lexicon()
+    wanted = _category_indices(label, lex)
     return frozenset(p for p, ks in lex.phrases.items() if wanted.intersection(ks))
 
 
 @lru_cache(maxsize=64)
-def _category_indices(label: str) -> frozenset[int]:
+def _category_indices(label: str, lexicon: CompiledLexicon | None = None) -> frozenset[int]:
     cats = evidence_categories(label)
-    return frozenset(k for k, name in enumerate(load_lexicon().names) if name in cats)
+    return frozenset(k for k, name in enumerate((lexicon or load_lexicon()).names) if name in cats)
 
 
 @lru_cache(maxsize=64)
-def _context_entries(label: str) -> tuple[tuple[int, frozenset[str], frozenset[str]], ...]:
+def _context_entries(
+    label: str, lexicon: CompiledLexicon | None = None
+) -> tuple[tuple[int, frozenset[str], frozenset[str]], ...]:
     """Categories bearing on ``label`` that have context entries: ``(index, words, phrases)`` of each."""
-    lex = load_lexicon()
+    lex = lexicon or load_lexicon()
     if lex.context is None:
         return ()
     out = []
-    for k in sorted(_category_indices(label)):
+    for k in sorted(_category_indices(label, lex)):
         words = frozenset(w for w, ks in lex.context.words.items() if k in ks)
         phrases = frozenset(p for p, ks in lex.context.phrases.items() if k in ks)
         if words or phrases:
@@ -86,22 +88,26 @@ def _context_entries(label: str) -> tuple[tuple[int, frozenset[str], frozenset[s
     return tuple(out)
 
 
-def open_categories(low: str, tokens: Iterable[str]) -> frozenset[int]:
+def open_categories(low: str, tokens: Iterable[str], lexicon: CompiledLexicon | None = None) -> frozenset[int]:
     """Categories whose context entries count in lower-cased ``low`` (the counter's gate)."""
-    lex = load_lexicon()
+    lex = lexicon or load_lexicon()
     if lex.context is None:
         return frozenset()
     return frozenset(lex.context_open(lex.own_counts(low, tokens)))
 
 
 def _open_context(
-    label: str, low: str, tokens: Iterable[str], opened: frozenset[int] | None = None
+    label: str,
+    low: str,
+    tokens: Iterable[str],
+    opened: frozenset[int] | None = None,
+    lexicon: CompiledLexicon | None = None,
 ) -> list[tuple[int, frozenset[str], frozenset[str]]]:
-    gated = _context_entries(label)
+    gated = _context_entries(label, lexicon)
     if not gated:
         return []
     if opened is None:
-        opened = open_categories(low, tokens)
+        opened = open_categories(low, tokens, lexicon)
     return [entry for entry in gated if entry[0] in opened]
 
 
@@ -122,7 +128,12 @@ _TOKEN_START = re.compile(r"(?<![^\W_])(?<![^\W_]['\-])")
 
 
 def evidence_spans(
-    low: str, label: str, tokens: Iterable[str] | None = None, *, opened: frozenset[int] | None = None
+    low: str,
+    label: str,
+    tokens: Iterable[str] | None = None,
+    *,
+    opened: frozenset[int] | None = None,
+    lexicon: CompiledLexicon | None = None,
 ) -> list[tuple[int, int]]:
     """``(start, end)`` of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``.
 
@@ -132,30 +143,33 @@ def evidence_spans(
     ``str.find``, so no Python loop runs over every token and no regex is compiled per passage.
     Spans are sorted; a word inside a phrase is merged into the phrase. ``opened``
     (:func:`open_categories` of ``low``) spares recounting the gate for each label of a passage.
+    ``lexicon`` is the one the scores were counted with (a model's own; default the packaged one).
     """
     toks = frozenset(tokenize(low) if tokens is None else tokens)
-    lex = load_lexicon()
-    words = evidence_words(label).intersection(toks)
-    phrases = _phrases_present(lex, toks, evidence_phrases(label))
-    for _, context_words, context_phrases in _open_context(label, low, toks, opened):
-        words |= context_words.intersection(toks)
+    lex = lexicon or load_lexicon()
+    own = evidence_words(label, lexicon).intersection(toks)
+    phrases = _phrases_present(lex, toks, evidence_phrases(label, lexicon))
+    context: set[str] = set()
+    for _, context_words, context_phrases in _open_context(label, low, toks, opened, lexicon):
+        context |= context_words.intersection(toks)
         if lex.context is not None:
             phrases += _phrases_present(lex.context, toks, context_phrases)
+    # A word inside an everyday phrase ("blood pressure") counts nothing there for the categories
+    # the phrase is listed under: no mark either, unless it still counts for another of the label's.
+    excluded = lex.excluded_words(low, toks) if lex.exclusion_keys else {}
+    cats = _category_indices(label, lexicon) if excluded else frozenset()
     spans: list[tuple[int, int]] = []
-    for word in words:
+    for word in own | context:
         pos = low.find(word)
         while pos >= 0:
             m = TOKEN_RE.match(low, pos)
             if m is not None and m.end() - pos == len(word) and _TOKEN_START.match(low, pos):
-                spans.append((pos, pos + len(word)))
+                gone = excluded.get(pos)
+                if not gone or word in context or cats.intersection(lex.words[word]) - gone:
+                    spans.append((pos, pos + len(word)))
             pos = low.find(word, pos + 1)
     for phrase in phrases:
         spans.extend((a, a + len(phrase)) for a in phrase_offsets(low, phrase))
-    if lex.exclusion_keys:
-        # Words inside an everyday phrase ("blood pressure") count nothing there: no mark either.
-        out = lex.excluded_spans(low, toks, _category_indices(label))
-        if out:
-            spans = [(a, b) for a, b in spans if not any(x <= a and b <= y for x, y in out)]
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:
@@ -278,6 +292,8 @@ class PassageParts(NamedTuple):
     opened: frozenset[int]
     #: :func:`lower_with_offsets`' map from ``low`` to the passage text; None when offsets agree.
     origin: list[int] | None = None
+    #: The lexicon the scores were counted with (None: the packaged one).
+    lexicon: CompiledLexicon | None = None
 
 
 def lower_with_offsets(text: str) -> tuple[str, list[int] | None]:
@@ -316,11 +332,16 @@ def to_text_spans(spans: Iterable[tuple[int, int]], origin: list[int] | None, ba
     return [(base + origin[a], base + origin[b - 1] + 1) for a, b in spans]
 
 
-def passage_parts(text: str, start: int, end: int) -> PassageParts:
-    """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels."""
+def passage_parts(text: str, start: int, end: int, lexicon: CompiledLexicon | None = None) -> PassageParts:
+    """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels.
+
+    ``lexicon`` is the one the scores were counted with (a model's own, which may differ from the
+    packaged lists it was trained before), so the marks are the hits that model counted.
+    """
     low, origin = lower_with_offsets(normalize_in_place(text[start:end]))
     tokens = frozenset(tokenize(low))
-    return PassageParts(sentence_spans(text, start, end), low, tokens, open_categories(low, tokens), origin)
+    opened = open_categories(low, tokens, lexicon)
+    return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon)
 
 
 def passage_marks(
@@ -332,7 +353,7 @@ def passage_marks(
     onto ``text``."""
     if parts is None:
         parts = passage_parts(text, start, end)
-    spans = evidence_spans(parts.low, label, parts.tokens, opened=parts.opened)
+    spans = evidence_spans(parts.low, label, parts.tokens, opened=parts.opened, lexicon=parts.lexicon)
     return to_text_spans(spans, parts.origin, start)
 
 
