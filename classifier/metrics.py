@@ -89,7 +89,12 @@ def _macro_f1(y: np.ndarray, pred: np.ndarray, labels: range) -> float:
 
 
 def rating_metrics(
-    y: np.ndarray, pred: np.ndarray, probs: np.ndarray | None = None, *, rounds: int = 200
+    y: np.ndarray,
+    pred: np.ndarray,
+    probs: np.ndarray | None = None,
+    *,
+    rounds: int = 200,
+    exact_rows: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Exact, within-one, adult-vs-not accuracy, macro-F1, confusion matrix, ECE; with CIs.
 
@@ -97,7 +102,10 @@ def rating_metrics(
     mix or length (see :func:`auc`): ``adult_auc`` (P(>= mature) for mature/explicit works against
     the rest), ``teen_auc`` (P(>= teen) for works above general) and ``rank_correlation`` (the
     expected level against the declared one). ``y`` and ``pred`` are level indices (0..3); rows
-    with unknown ``y`` must be removed first.
+    with unknown ``y`` must be removed first. ``exact_rows`` (bool per row) marks the works whose level is
+    known exactly: an FFN M (mature or explicit) is scored at the level the model picks within its
+    range, so its ``y`` follows the prediction and is left out of the rank correlation, which it
+    would inflate; the AUCs' cut points (>= teen, >= mature) sit at or below M's range and keep it.
     """
     y = np.asarray(y, dtype=int)
     pred = np.asarray(pred, dtype=int)
@@ -140,14 +148,16 @@ def rating_metrics(
         out["ece"] = {"value": round(ece(np.arange(n)), 4), "ci95": bootstrap(ece, n, rounds=rounds)}
         p_teen, p_adult = probs[:, 1:].sum(axis=1), probs[:, 2:].sum(axis=1)
         expected = probs @ np.arange(probs.shape[1])
-        for name, fn in (
-            ("adult_auc", lambda ix: auc(y[ix] >= 2, p_adult[ix])),
-            ("teen_auc", lambda ix: auc(y[ix] >= 1, p_teen[ix])),
-            ("rank_correlation", lambda ix: rank_correlation(expected[ix], y[ix])),
+        ranked = np.arange(n) if exact_rows is None else np.flatnonzero(np.asarray(exact_rows, dtype=bool))
+        for name, fn, rows in (
+            ("adult_auc", lambda ix: auc(y[ix] >= 2, p_adult[ix]), np.arange(n)),
+            ("teen_auc", lambda ix: auc(y[ix] >= 1, p_teen[ix]), np.arange(n)),
+            ("rank_correlation", lambda ix: rank_correlation(expected[ix], y[ix]), ranked),
         ):
-            value = fn(np.arange(n))
+            value = fn(rows) if len(rows) else float("nan")
             if not np.isnan(value):
-                out[name] = {"value": round(value, 4), "ci95": bootstrap(fn, n, rounds=rounds)}
+                ci = bootstrap(_subset(fn, rows), len(rows), rounds=rounds)
+                out[name] = {"value": round(value, 4), "ci95": ci}
     return out
 
 
@@ -511,7 +521,8 @@ def protocol_report(
     cum = np.cumsum(levels[known][:, ::-1], axis=1)[:, ::-1]
     pred = (cum[:, 1:] >= 0.5).sum(axis=1)  # the median level
     y = _effective(lv[known], upper[known], pred)
-    out: dict[str, Any] = {"rating": rating_metrics(y, pred, levels[known], rounds=rounds)}
+    exact = np.isnan(np.asarray(upper, dtype=float)[known])
+    out: dict[str, Any] = {"rating": rating_metrics(y, pred, levels[known], rounds=rounds, exact_rows=exact)}
     if words is not None and known.any():
         out["rating"]["by_length"] = rating_by_length(y, pred, np.asarray(words)[known], rounds=rounds)
     out["warnings"] = warning_metrics(W, warn, thresholds, list(warning_ids), rounds=rounds)

@@ -61,3 +61,23 @@ def test_warning_metrics_give_each_label_its_auc_over_known_rows() -> None:
     out = warning_metrics(Y, P, {"a": 0.5, "b": 0.5}, ["a", "b"], rounds=10)
     assert out["per_label"]["a"]["auc"]["value"] == pytest.approx(roc_auc_score([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6]))
     assert out["per_label"]["b"]["auc"] is None  # known rows hold no positive
+
+
+def test_rank_correlation_leaves_out_works_whose_level_follows_the_prediction() -> None:
+    # FFN M is mature-or-explicit: protocol_report scores it at the level the model picks in that
+    # range, so a noise model's M works would correlate with their own predictions.
+    from classifier.metrics import protocol_report
+
+    rng = np.random.default_rng(1)
+    n = 400
+    lv = np.r_[rng.integers(0, 4, n).astype(float), np.full(n, 2.0)]
+    upper = np.r_[np.full(n, np.nan), np.full(n, 3.0)]
+    levels = rng.dirichlet([1, 1, 1, 1], 2 * n)
+    rep = protocol_report(lv, upper, np.full((2 * n, 1), np.nan), levels, rng.random((2 * n, 1)), {}, ("x",), rounds=50)
+    expected = levels @ np.arange(4)
+    assert rep["rating"]["rank_correlation"]["value"] == pytest.approx(rank_correlation(expected[:n], lv[:n]), abs=1e-4)
+    assert abs(rep["rating"]["rank_correlation"]["value"]) < 0.1
+    only_m = protocol_report(
+        lv[n:], upper[n:], np.full((n, 1), np.nan), levels[n:], rng.random((n, 1)), {}, ("x",), rounds=20
+    )
+    assert "rank_correlation" not in only_m["rating"]  # no work with an exactly known level
