@@ -263,3 +263,23 @@ def test_scored_records_carry_the_marks_the_report_shows():
 @pytest.mark.parametrize("marks", [[[0, "a"]], [[0, 1, 2]], [[None, 1]], 5, "ab", [[0.5, 3.7]], [[True, 1]], [3]])
 def test_report_skips_malformed_marks_from_a_record_written_elsewhere(marks):
     assert str(highlight("a <b>", "rating", marks)) == "a &lt;b&gt;"
+
+
+def test_the_counters_hits_open_the_same_context_gate_as_counting_again():
+    # The scorer hands evidence its own counts; the gate they give must be the one recounting gives.
+    from classifier.features import passage_counts
+    from classifier.modeling.evidence import passage_parts
+
+    rng = random.Random(7)
+    lex = load_lexicon()
+    opened = 0
+    for _ in range(60):
+        text = _random_text(rng)
+        spans = split_passages(text, 40, 80) or [(0, len(text))]
+        counts, _ = passage_counts(text, spans, lex)
+        for (a, b), row in zip(spans, counts, strict=True):
+            fresh = passage_parts(text, a, b, lex)
+            given = passage_parts(text, a, b, lex, counted=row)
+            assert given.opened == fresh.opened
+            opened += len(given.opened)
+    assert opened > 100

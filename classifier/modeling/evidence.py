@@ -332,15 +332,29 @@ def to_text_spans(spans: Iterable[tuple[int, int]], origin: list[int] | None, ba
     return [(base + origin[a], base + origin[b - 1] + 1) for a, b in spans]
 
 
-def passage_parts(text: str, start: int, end: int, lexicon: CompiledLexicon | None = None) -> PassageParts:
+def passage_parts(
+    text: str,
+    start: int,
+    end: int,
+    lexicon: CompiledLexicon | None = None,
+    *,
+    counted: Iterable[float] | None = None,
+) -> PassageParts:
     """The label-independent parts of quoting ``text[start:end]``, to reuse across its labels.
 
     ``lexicon`` is the one the scores were counted with (a model's own, which may differ from the
     packaged lists it was trained before), so the marks are the hits that model counted.
+    ``counted``, the counter's hits per category in this passage, spares counting them again for
+    the context gate: a category is open exactly where it counted anything (its context words
+    are only added where its own words occur).
     """
     low, origin = lower_with_offsets(normalize_in_place(text[start:end]))
     tokens = frozenset(tokenize(low))
-    opened = open_categories(low, tokens, lexicon)
+    if counted is None:
+        opened = open_categories(low, tokens, lexicon)
+    else:
+        lex = lexicon or load_lexicon()
+        opened = frozenset(k for k, c in enumerate(counted) if c) if lex.context is not None else frozenset()
     return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon)
 
 

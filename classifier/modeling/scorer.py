@@ -205,7 +205,7 @@ class StoryScorer:
             out[label] = []
             for k in order:
                 if k not in parts:
-                    parts[k] = passage_parts(text, spans[k][0], spans[k][1], self.lexicon)
+                    parts[k] = passage_parts(text, spans[k][0], spans[k][1], self.lexicon, counted=counts[k])
                 q = quote_marked(text, spans[k][0], spans[k][1], label, parts=parts[k])
                 out[label].append(
                     Evidence(
