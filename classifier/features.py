@@ -251,7 +251,6 @@ class CompiledLexicon:
                 self.phrases_by_key.setdefault(key, []).append(phrase)
         self.phrase_keys = frozenset(self.phrases_by_key)
         self.word_set = frozenset(self.words)
-        self.exclude_entries = {name: list(p) for name, p in (exclude or {}).items() if p}
         # ``exclude`` (category -> phrases): everyday phrases around one of a category's own words
         # ("blood pressure", "dead tired"); in each occurrence, that category's words count nothing.
         # Found like the lexicon's phrases (key word, then the whole-token scan). Per phrase and
@@ -259,7 +258,7 @@ class CompiledLexicon:
         self.exclusions: dict[str, list[tuple[int, tuple[int, ...]]]] = {}
         self.exclusions_by_key: dict[str, list[str]] = {}
         for k, name in enumerate(self.names):
-            for entry in self.exclude_entries.get(name, []):
+            for entry in (exclude or {}).get(name) or []:
                 phrase = " ".join(normalize_text(entry).lower().split())
                 toks = [(m.start(), m.group()) for m in TOKEN_RE.finditer(phrase)]
                 if " ".join(t for _, t in toks) != phrase:
@@ -319,14 +318,16 @@ class CompiledLexicon:
                     for k in self.phrases[phrase]:
                         counts[k] += n
         if self.exclusion_keys:
-            for ks in self._excluded(low, keys).values():
+            for ks in self.excluded_words(low, keys).values():
                 for k in ks:
                     counts[k] = max(0.0, counts[k] - 1)
         return counts
 
-    def _excluded(self, low: str, keys: AbstractSet[str]) -> dict[int, set[int]]:
-        # Word start -> categories whose hit there an exclusion takes back; by position, so two
-        # overlapping exclusions ("blood test", "a blood test") take a word's hit back once.
+    def excluded_words(self, low: str, keys: AbstractSet[str]) -> dict[int, set[int]]:
+        """Word start in lower-cased ``low`` (whose tokens are ``keys``) -> the categories whose hit
+        there an exclusion phrase takes back: the counter does not count them, so evidence marks
+        skip them too. By position, so two overlapping exclusions ("blood test", "a blood test")
+        take a word's hit back once."""
         out: dict[int, set[int]] = {}
         for key in keys & self.exclusion_keys:
             for phrase in self.exclusions_by_key[key]:
@@ -336,11 +337,6 @@ class CompiledLexicon:
                             for s in starts:
                                 out.setdefault(a + s, set()).add(k)
         return out
-
-    def excluded_words(self, low: str, tokens: Iterable[str]) -> dict[int, frozenset[int]]:
-        """Word start in lower-cased ``low`` -> the categories whose hit there an exclusion phrase
-        takes back: the counter does not count them, so evidence marks skip them too."""
-        return {pos: frozenset(ks) for pos, ks in self._excluded(low, frozenset(tokens)).items()}
 
 
 def _better_profanity_words() -> list[str]:

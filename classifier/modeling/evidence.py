@@ -353,8 +353,7 @@ def passage_parts(
     if counted is None:
         opened = open_categories(low, tokens, lexicon)
     else:
-        lex = lexicon or load_lexicon()
-        opened = frozenset(k for k, c in enumerate(counted) if c) if lex.context is not None else frozenset()
+        opened = frozenset((lexicon or load_lexicon()).context_open(list(counted)))
     return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon)
 
 
