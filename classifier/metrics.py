@@ -154,10 +154,9 @@ def rating_metrics(
             ("teen_auc", lambda ix: auc(y[ix] >= 1, p_teen[ix]), np.arange(n)),
             ("rank_correlation", lambda ix: rank_correlation(expected[ix], y[ix]), ranked),
         ):
-            value = fn(rows) if len(rows) else float("nan")
-            if not np.isnan(value):
-                ci = bootstrap(_subset(fn, rows), len(rows), rounds=rounds)
-                out[name] = {"value": round(value, 4), "ci95": ci}
+            figure = _figure_over(fn, rows, rounds)
+            if figure is not None:
+                out[name] = figure
     return out
 
 
@@ -194,15 +193,13 @@ def _subset(fn: Callable[[np.ndarray], float], idx: np.ndarray) -> Callable[[np.
     return inner
 
 
-def _auc_figure(truth: np.ndarray, p: np.ndarray, idx: np.ndarray, rounds: int) -> dict[str, Any] | None:
-    """AUC of one label over rows ``idx`` with its bootstrap CI; None without both classes."""
-    value = auc(truth[idx], p[idx]) if len(idx) else float("nan")
+def _figure_over(fn: Callable[[np.ndarray], float], rows: np.ndarray, rounds: int) -> dict[str, Any] | None:
+    """``fn`` over ``rows`` with its bootstrap CI over them; None when it is undefined there (an
+    AUC without both classes), so the report leaves the figure out rather than print NaN."""
+    value = fn(rows) if len(rows) else float("nan")
     if np.isnan(value):
         return None
-    return {
-        "value": round(value, 4),
-        "ci95": bootstrap(lambda ix: auc(truth[idx[ix]], p[idx[ix]]), len(idx), rounds=rounds),
-    }
+    return {"value": round(value, 4), "ci95": bootstrap(_subset(fn, rows), len(rows), rounds=rounds)}
 
 
 def warning_metrics(
@@ -223,6 +220,9 @@ def warning_metrics(
         precision, recall, f1 = _f1(tp, fp, fn)
         idx = np.flatnonzero(k)
 
+        def auc_of(ix: np.ndarray, j: int = j) -> float:
+            return auc(truth[ix, j], P[ix, j])
+
         def f1_of(ix: np.ndarray, j: int = j) -> float:
             a, b = truth[ix, j], pred[ix, j]
             return _f1(float((a & b).sum()), float((~a & b).sum()), float((a & ~b).sum()))[2]
@@ -235,7 +235,7 @@ def warning_metrics(
             "f1": round(f1, 4),
             "f1_ci95": bootstrap(_subset(f1_of, idx), len(idx), rounds=rounds) if len(idx) else [],
             "ece": round(expected_calibration_error(yt.astype(float), pp), 4) if len(idx) else None,
-            "auc": _auc_figure(truth[:, j], P[:, j], idx, rounds),
+            "auc": _figure_over(auc_of, idx, rounds),
             "threshold": round(thresholds.get(w, 0.5), 4),
         }
 
