@@ -102,16 +102,12 @@ def validate(spec: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
             isinstance(v, list) and all(isinstance(w, str) for w in v) for v in cats.values()
         ):
             raise WeightsError("spec lexicon must map category names to word lists")
-        context = spec["lexicon"].get("context", {})
-        if not isinstance(context, dict) or not all(
-            k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in context.items()
-        ):
-            raise WeightsError("spec lexicon context must map its categories to word lists")
-        exclude = spec["lexicon"].get("exclude", {})
-        if not isinstance(exclude, dict) or not all(
-            k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in exclude.items()
-        ):
-            raise WeightsError("spec lexicon exclude must map its categories to phrase lists")
+        for key, what in (("context", "word"), ("exclude", "phrase")):
+            entries = spec["lexicon"].get(key, {})
+            if not isinstance(entries, dict) or not all(
+                k in cats and isinstance(v, list) and all(isinstance(w, str) for w in v) for k, v in entries.items()
+            ):
+                raise WeightsError(f"spec lexicon {key} must map its categories to {what} lists")
         if not 50 <= spec["passage_words"] <= spec["max_passage_words"] <= 5000:
             raise WeightsError("spec passage sizes out of range")
         shapes = array_shapes(spec)
