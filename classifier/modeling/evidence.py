@@ -24,6 +24,7 @@ RATING_EVIDENCE = (
     "profanity_moderate",
     "sex_explicit",
     "sex_suggestive",
+    "sex_sensual",
     "gore",
     "violence",
     "substance_drugs",
