@@ -67,6 +67,9 @@ def test_the_guideline_senses_still_count():
     assert hits("She was fifteen years old; the little girl and the schoolboys waited.")["minor"] >= 3
     assert hits("He was fourteen that summer; she had turned twelve.")["minor"] == 2
     assert hits("The girls went out for cocktails.")["minor"] == 0
+    # sensual description short of explicit anatomy: its own category, not the explicit one
+    sensual = hits("She arched against him, writhing, and his hips kept thrusting.")
+    assert sensual["sex_sensual"] == 4 and sensual["sex_explicit"] == 0
 
 
 def test_identity_words_are_not_profanity_but_slurs_are():
@@ -161,6 +164,7 @@ def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
         ("He buried his face in her hair and laughed; it was a grave mistake to bring cake.", "death"),
         ("She kicked off her shoes; they were killing time until the bus, and it was killing me.", "violence"),
         ("The nurse gave her an injection for the fever and threw the syringe away.", "substance_drugs"),
+        ("She arched an eyebrow and held her tongue: it was a pleasure to meet a fellow book lover.", "sex_sensual"),
     ],
 )
 def test_everyday_phrases_count_nothing(text: str, category: str) -> None:
