@@ -89,18 +89,21 @@ def _context_entries(
     return tuple(out)
 
 
-def open_categories(low: str, tokens: Iterable[str], lexicon: CompiledLexicon | None = None) -> frozenset[int]:
-    """Categories whose context entries count in lower-cased ``low`` (the counter's gate)."""
+def open_categories(low: str, lexicon: CompiledLexicon | None = None) -> frozenset[int]:
+    """Categories whose context entries count in lower-cased ``low`` (the counter's gate).
+
+    Counted from ``low``'s own token list, not a set of its tokens: an everyday phrase takes back
+    one hit of its word, so "blood" twice beside one "blood bank" still opens gore.
+    """
     lex = lexicon or load_lexicon()
     if lex.context is None:
         return frozenset()
-    return frozenset(lex.context_open(lex.own_counts(low, tokens)))
+    return frozenset(lex.context_open(lex.own_counts(low, tokenize(low))))
 
 
 def _open_context(
     label: str,
     low: str,
-    tokens: Iterable[str],
     opened: frozenset[int] | None = None,
     lexicon: CompiledLexicon | None = None,
 ) -> list[tuple[int, frozenset[str], frozenset[str]]]:
@@ -108,11 +111,11 @@ def _open_context(
     if not gated:
         return []
     if opened is None:
-        opened = open_categories(low, tokens, lexicon)
+        opened = open_categories(low, lexicon)
     return [entry for entry in gated if entry[0] in opened]
 
 
-def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = None) -> frozenset[str]:
+def passage_evidence_words(label: str, low: str) -> frozenset[str]:
     """:func:`evidence_words` plus the context words that lower-cased ``low`` counts for ``label``.
 
     Context words (high, drink) count for their category only where one of its own words occurs,
@@ -120,7 +123,7 @@ def passage_evidence_words(label: str, low: str, tokens: Iterable[str] | None = 
     same rule, so "got high on pills" shows *high* and "high marks" shows nothing.
     """
     words = evidence_words(label)
-    extra = [w for _, w, _ in _open_context(label, low, tokenize(low) if tokens is None else tokens)]
+    extra = [w for _, w, _ in _open_context(label, low)]
     return words.union(*extra) if extra else words
 
 
@@ -151,7 +154,7 @@ def evidence_spans(
     own = evidence_words(label, lexicon).intersection(toks)
     phrases = _phrases_present(lex, toks, evidence_phrases(label, lexicon))
     context: set[str] = set()
-    for _, context_words, context_phrases in _open_context(label, low, toks, opened, lexicon):
+    for _, context_words, context_phrases in _open_context(label, low, opened, lexicon):
         context |= context_words.intersection(toks)
         if lex.context is not None:
             phrases += _phrases_present(lex.context, toks, context_phrases)
@@ -352,7 +355,7 @@ def passage_parts(
     low, origin = lower_with_offsets(normalize_in_place(text[start:end]))
     tokens = frozenset(tokenize(low))
     if counted is None:
-        opened = open_categories(low, tokens, lexicon)
+        opened = open_categories(low, lexicon)
     else:
         opened = frozenset((lexicon or load_lexicon()).context_open(list(counted)))
     return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon)
