@@ -84,6 +84,30 @@ def test_one_explicit_scene_makes_a_gentle_story_explicit(default_model):
     assert "naked" in scene_text_span(gentle + "\n\n" + clear_cut.SEX + "\n\n" + gentle, top)
 
 
+def test_a_sensual_scene_without_explicit_words_makes_a_gentle_story_mature(default_model):
+    """Sexual description with no anatomy (the Mature floor), while a long kiss stays below it."""
+    from classifier.labels import RATING_LEVELS
+
+    model, _ = default_model
+    gentle = "\n\n".join([clear_cut.BAKERY] * 6)
+    scene = (
+        "She arched beneath him, writhing, and he kept thrusting, slow and deep, his hips rolling against "
+        "hers until the pleasure broke over her and she whimpered his name. He groans into her neck; she "
+        "pulls his hips closer, desire making her bold, his tongue hot on her throat, her underwear long "
+        "gone, the two of them panting and shuddering against the sheets, lovers lost in the slow, "
+        "passionate pleasure of it, writhing and arching together until they lay still."
+    )
+    kiss = (
+        "He kissed her at the door of the bakery, slow and sweet, her hands on his shoulders. She laughed "
+        "against his lips, kissed him again, and they went back inside to finish the cake."
+    )
+    (sensual,) = model.predict([gentle + "\n\n" + scene + "\n\n" + gentle])
+    (kissing,) = model.predict([gentle + "\n\n" + kiss + "\n\n" + gentle])
+    assert RATING_LEVELS.index(sensual.rating) >= RATING_LEVELS.index("mature"), sensual.rating_probs
+    assert kissing.rating in ("general", "teen"), kissing.rating_probs
+    assert "sexual_content" not in kissing.warnings
+
+
 def scene_text_span(text, ev):
     return text[ev.start : ev.end]
 
