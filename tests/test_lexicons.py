@@ -166,7 +166,10 @@ def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
         ("She kicked off her shoes; they were killing time until the bus, and it was killing me.", "violence"),
         ("The nurse gave her an injection for the fever and threw the syringe away.", "substance_drugs"),
         ("She arched an eyebrow and held her tongue: it was a pleasure to meet a fellow book lover.", "sex_sensual"),
-        ("He thrust his sword at the troll, and it fell writhing in pain; the thrust of his speech was war.", "sex_sensual"),
+        (
+            "He thrust his sword at the troll, and it fell writhing in pain; the thrust of his speech was war.",
+            "sex_sensual",
+        ),
     ],
 )
 def test_everyday_phrases_count_nothing(text: str, category: str) -> None:
