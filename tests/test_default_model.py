@@ -91,11 +91,11 @@ def test_a_sensual_scene_without_explicit_words_makes_a_gentle_story_mature(defa
     model, _ = default_model
     gentle = "\n\n".join([clear_cut.BAKERY] * 6)
     scene = (
-        "She arched beneath him, writhing, and he kept thrusting, slow and deep, his hips rolling against "
-        "hers until the pleasure broke over her and she whimpered his name. He groans into her neck; she "
-        "pulls his hips closer, desire making her bold, his tongue hot on her throat, her underwear long "
-        "gone, the two of them panting and shuddering against the sheets, lovers lost in the slow, "
-        "passionate pleasure of it, writhing and arching together until they lay still."
+        "He undressed her slowly by the fire and she pulled him down onto the rug, both of them naked "
+        "now. She moaned as his hands caressed her, and moaned again, writhing beneath him, and he kept "
+        "thrusting, slow and deep, until the pleasure broke over her. Later they lay tangled together, "
+        "her underwear somewhere under the sofa, and he kissed the sweat from her shoulder while she "
+        "laughed, breathless, still writhing at the last sensations of it."
     )
     kiss = (
         "He kissed her at the door of the bakery, slow and sweet, her hands on his shoulders. She laughed "

@@ -69,7 +69,9 @@ def test_the_guideline_senses_still_count():
     assert hits("The girls went out for cocktails.")["minor"] == 0
     # sensual description short of explicit anatomy: its own category, not the explicit one
     sensual = hits("She arched against him, writhing, and his hips kept thrusting.")
-    assert sensual["sex_sensual"] == 4 and sensual["sex_explicit"] == 0
+    assert sensual["sex_sensual"] == 2 and sensual["sex_explicit"] == 0
+    # words whose everyday senses outnumber the sexual one in other fandoms are not counted
+    assert hits("She swayed her hips, panting, passionate about the dance; the dog whimpered.")["sex_sensual"] == 0
     assert hits("She moaned with pleasure, writhing beneath him.")["sex_sensual"] == 2
 
 
@@ -167,7 +169,7 @@ def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
         ("The nurse gave her an injection for the fever and threw the syringe away.", "substance_drugs"),
         ("She arched an eyebrow and held her tongue: it was a pleasure to meet a fellow book lover.", "sex_sensual"),
         (
-            "He thrust his sword at the troll, and it fell writhing in pain; the thrust of his speech was war.",
+            "He took pleasure in his sword drills, and the troll fell writhing in pain.",
             "sex_sensual",
         ),
     ],
