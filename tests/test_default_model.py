@@ -108,6 +108,24 @@ def test_a_sensual_scene_without_explicit_words_makes_a_gentle_story_mature(defa
     assert "sexual_content" not in kissing.warnings
 
 
+def test_everyday_senses_of_romance_words_keep_a_general_story_general(default_model):
+    """Hips in a dance, panting after it, a passionate hobby, a whimpering dog: ordinary prose in any
+    fandom, and no reason to read a story as Teen or Mature."""
+    model, _ = default_model
+    story = (
+        "The village hall smelled of floor polish and oranges. Marta had been practising the waltz for weeks, and tonight her grandmother had come to watch, sitting by the radiator with a thermos of tea.\n\n"
+        "The band started slowly. Marta counted under her breath, one two three, and let her hips follow the music the way her teacher had shown her. Her partner, a tall boy from the bakery, trod on her foot twice and apologised both times. By the end of the first dance they were both panting and laughing.\n\n"
+        '"You\'re passionate about this," he said, surprised.\n\n'
+        '"I\'ve wanted to dance since I was six," she said. "It was my one great desire. Mum said I\'d grow out of it."\n\n'
+        "They danced the next one, and the next. Outside it began to snow. Between songs, the old men at the back argued about the football, and somebody's dog whimpered at the door until it was let in to sleep under a table.\n\n"
+        "At ten the band packed up. Marta's grandmother kissed her on both cheeks and said she had never seen anything so lovely. They walked home together through the snow, arm in arm, and made cocoa, and talked about the costumes for the spring show until it was very late.\n\n"
+        "In the morning there was a note on the table from her grandmother: a newspaper cutting about a dance school in the city, and the words, in shaky handwriting, Why not?"
+    )
+    (p,) = model.predict([story])
+    assert p.rating == "general", p.rating_probs
+    assert p.rating_probs["general"] > 0.7, p.rating_probs
+
+
 def scene_text_span(text, ev):
     return text[ev.start : ev.end]
 
