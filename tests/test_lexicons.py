@@ -108,13 +108,13 @@ def test_context_words_are_a_lexicon_of_their_own_categories():
 
 
 def test_quotes_and_marks_follow_the_context_rule():
-    from classifier.modeling.evidence import evidence_hits, quote
+    from classifier.modeling.evidence import evidence_spans, quote
     from classifier.report import highlight
 
     story = "The sky was clear over the house. He got high on the pills and smoked a joint."
     low = story.lower()
-    assert [low[h : h + 4] for h in evidence_hits(low, "substance_use")] == ["high", "pill", "smok", "join"]
-    assert evidence_hits("she got high marks and smoked the salmon.", "substance_use") == []
+    assert [low[a : a + 4] for a, _ in evidence_spans(low, "substance_use")] == ["high", "pill", "smok", "join"]
+    assert evidence_spans("she got high marks and smoked the salmon.", "substance_use") == []
     assert quote(story, 0, len(story), "substance_use")[2] == "He got high on the pills and smoked a joint."
     assert str(highlight("He got high on pills.", "substance_use")) == "He got <mark>high</mark> on <mark>pills</mark>."
     assert str(highlight("High marks, a joint essay.", "substance_use")) == "High marks, a joint essay."

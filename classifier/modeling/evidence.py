@@ -195,14 +195,6 @@ def _phrases_present(lex: CompiledLexicon, toks: frozenset[str], wanted: frozens
     return out
 
 
-def evidence_hits(
-    low: str, label: str, tokens: Iterable[str] | None = None, *, opened: frozenset[int] | None = None
-) -> list[int]:
-    """Offsets of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``
-    (the starts of :func:`evidence_spans`)."""
-    return [a for a, _ in evidence_spans(low, label, tokens, opened=opened)]
-
-
 #: Where a sentence ends: terminal punctuation (with closing quotes or brackets) before
 #: whitespace, or a blank line (a paragraph or a scene break without punctuation).
 _SENTENCE_END = re.compile(r"""[.!?…]+["'”’)\]]*(?=\s)|\n[ \t]*\n""")
