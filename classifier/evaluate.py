@@ -24,7 +24,7 @@ from classifier.datasets import frame_scales, frame_to_arrays, load_training_fra
 from classifier.extras import load_extra
 from classifier.labels import RATING_LEVELS, Taxonomy
 from classifier.metrics import protocol_report
-from classifier.modeling.persist import render_length_bands
+from classifier.modeling.persist import format_metric, render_length_bands
 from classifier.modeling.scorer import median_level
 from classifier.output import atomic_writer
 from classifier.story import count_words
@@ -148,15 +148,6 @@ def evaluate_model(
     return result
 
 
-def _fmt(m: Any) -> str:
-    if not isinstance(m, dict) or m.get("value") is None:
-        return "–"
-    ci = m.get("ci95") or []
-    if len(ci) == 2 and not any(np.isnan(ci)):
-        return f"{m['value']:.3f} [{ci[0]:.2f}–{ci[1]:.2f}]"
-    return f"{m['value']:.3f}"
-
-
 def render_summary(result: dict[str, Any]) -> str:
     """Markdown comparison of ficrate and the baselines."""
     systems = result["systems"]
@@ -174,23 +165,29 @@ def render_summary(result: dict[str, Any]) -> str:
         "| metric | " + " | ".join(names) + " |",
         "| --- | " + " | ".join("---" for _ in names) + " |",
     ]
-    rows = [
+    rating: list[tuple[str, str]] = [
+        ("rating exact accuracy", "exact_accuracy"),
+        ("rating within-one accuracy", "within_one_accuracy"),
+        ("adult vs not accuracy", "adult_accuracy"),
+        ("rating macro-F1", "macro_f1"),
+        ("rating ECE", "ece"),
+        ("adult vs not AUC (ranking)", "adult_auc"),
+        ("rating rank correlation", "rank_correlation"),
+    ]
+    audit: list[tuple[str, str]] = [
+        ("audit: honest works flagged under-rated", "under_rated_false_alarms"),
+        ("audit: planted 1-level under-ratings caught", "under_rated_recall_1_level"),
+        ("audit: planted 2-level under-ratings caught", "under_rated_recall_2_level"),
+        ("audit: honest works flagged missing-warning", "missing_warning_false_alarms"),
+        ("audit: removed warnings caught", "missing_warning_recall"),
+    ]
+    rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("rating n", lambda s: str(s.get("rating", {}).get("n", 0))),
-        ("rating exact accuracy", lambda s: _fmt(s.get("rating", {}).get("exact_accuracy"))),
-        ("rating within-one accuracy", lambda s: _fmt(s.get("rating", {}).get("within_one_accuracy"))),
-        ("adult vs not accuracy", lambda s: _fmt(s.get("rating", {}).get("adult_accuracy"))),
-        ("rating macro-F1", lambda s: _fmt(s.get("rating", {}).get("macro_f1"))),
-        ("rating ECE", lambda s: _fmt(s.get("rating", {}).get("ece"))),
-        ("adult vs not AUC (ranking)", lambda s: _fmt(s.get("rating", {}).get("adult_auc"))),
-        ("rating rank correlation", lambda s: _fmt(s.get("rating", {}).get("rank_correlation"))),
-        ("warnings micro-F1", lambda s: _fmt(s["warnings"]["micro_f1"])),
-        ("warnings macro-F1", lambda s: _fmt(s["warnings"]["macro_f1"])),
-        ("AO3 archive warnings micro-F1", lambda s: _fmt(s["archive_warnings"]["micro_f1"])),
-        ("audit: honest works flagged under-rated", lambda s: _fmt(s["audit"].get("under_rated_false_alarms"))),
-        ("audit: planted 1-level under-ratings caught", lambda s: _fmt(s["audit"].get("under_rated_recall_1_level"))),
-        ("audit: planted 2-level under-ratings caught", lambda s: _fmt(s["audit"].get("under_rated_recall_2_level"))),
-        ("audit: honest works flagged missing-warning", lambda s: _fmt(s["audit"].get("missing_warning_false_alarms"))),
-        ("audit: removed warnings caught", lambda s: _fmt(s["audit"].get("missing_warning_recall"))),
+        *[(label, lambda s, k=k: format_metric(s.get("rating", {}).get(k))) for label, k in rating],
+        ("warnings micro-F1", lambda s: format_metric(s["warnings"]["micro_f1"])),
+        ("warnings macro-F1", lambda s: format_metric(s["warnings"]["macro_f1"])),
+        ("AO3 archive warnings micro-F1", lambda s: format_metric(s["archive_warnings"]["micro_f1"])),
+        *[(label, lambda s, k=k: format_metric(s["audit"].get(k))) for label, k in audit],
     ]
     for label, fn in rows:
         lines.append(f"| {label} | " + " | ".join(fn(systems[n]) for n in names) + " |")
@@ -204,7 +201,7 @@ def render_summary(result: dict[str, Any]) -> str:
     ]
     for w, v in ours["warnings"]["per_label"].items():
         ece = "–" if v["ece"] is None else f"{v['ece']:.3f}"
-        auc = "–" if not v.get("auc") else f"{v['auc']['value']:.3f}"
+        auc = format_metric(v.get("auc"))
         lines.append(
             f"| {w} | {v['known']} | {v['support']} | {v['precision']:.3f} | {v['recall']:.3f} "
             f"| {v['f1']:.3f} | {ece} | {auc} |"

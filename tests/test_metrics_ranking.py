@@ -81,3 +81,17 @@ def test_rank_correlation_leaves_out_works_whose_level_follows_the_prediction() 
         lv[n:], upper[n:], np.full((n, 1), np.nan), levels[n:], rng.random((n, 1)), {}, ("x",), rounds=20
     )
     assert "rank_correlation" not in only_m["rating"]  # no work with an exactly known level
+
+
+def test_one_formatter_renders_figures_for_card_and_evaluate() -> None:
+    from classifier.modeling.persist import format_metric
+
+    y = np.full(20, 3)  # one class: no AUC, which the report leaves out
+    probs = np.tile([0.1, 0.2, 0.3, 0.4], (20, 1))
+    r = rating_metrics(y, np.full(20, 3), probs, rounds=20)
+    assert "adult_auc" not in r and "ece" in r
+    assert format_metric(r["exact_accuracy"]) == "1.000 [1.000, 1.000]"
+    assert format_metric(r.get("adult_auc")) == "–"
+    assert format_metric({"value": 0.5, "ci95": [0.25, 0.75]}) == "0.500 [0.250, 0.750]"
+    assert format_metric({"value": 0.5, "ci95": [float("nan"), float("nan")]}) == "0.500"
+    assert format_metric({"value": 0.5, "ci95": []}) == "0.500"

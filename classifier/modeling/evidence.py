@@ -138,6 +138,7 @@ def evidence_spans(
     *,
     opened: frozenset[int] | None = None,
     lexicon: CompiledLexicon | None = None,
+    excluded: dict[int, set[int]] | None = None,
 ) -> list[tuple[int, int]]:
     """``(start, end)`` of the lexicon words and phrases bearing on ``label`` in lower-cased ``low``.
 
@@ -146,8 +147,10 @@ def evidence_spans(
     (``findall`` + a set intersection); only the few words present are then located with
     ``str.find``, so no Python loop runs over every token and no regex is compiled per passage.
     Spans are sorted; a word inside a phrase is merged into the phrase. ``opened``
-    (:func:`open_categories` of ``low``) spares recounting the gate for each label of a passage.
-    ``lexicon`` is the one the scores were counted with (a model's own; default the packaged one).
+    (:func:`open_categories` of ``low``) spares recounting the gate for each label of a passage,
+    as ``excluded`` (:meth:`~classifier.features.CompiledLexicon.excluded_words` of ``low``) spares
+    finding its everyday phrases again. ``lexicon`` is the one the scores were counted with (a
+    model's own; default the packaged one).
     """
     toks = frozenset(tokenize(low) if tokens is None else tokens)
     lex = lexicon or load_lexicon()
@@ -160,7 +163,8 @@ def evidence_spans(
             phrases += _phrases_present(lex.context, toks, context_phrases)
     # A word inside an everyday phrase ("blood pressure") counts nothing there for the categories
     # the phrase is listed under: no mark either, unless it still counts for another of the label's.
-    excluded = lex.excluded_words(low, toks) if lex.exclusion_keys else {}
+    if excluded is None:
+        excluded = lex.excluded_words(low, toks) if lex.exclusion_keys else {}
     cats = _category_indices(label, lexicon) if excluded else frozenset()
     spans: list[tuple[int, int]] = []
     for word in own | context:
@@ -290,6 +294,8 @@ class PassageParts(NamedTuple):
     origin: list[int] | None = None
     #: The lexicon the scores were counted with (None: the packaged one).
     lexicon: CompiledLexicon | None = None
+    #: Word start in ``low`` -> categories an everyday phrase takes its hit back from there.
+    excluded: dict[int, set[int]] | None = None
 
 
 def lower_with_offsets(text: str) -> tuple[str, list[int] | None]:
@@ -346,11 +352,13 @@ def passage_parts(
     """
     low, origin = lower_with_offsets(normalize_in_place(text[start:end]))
     tokens = frozenset(tokenize(low))
+    lex = lexicon or load_lexicon()
     if counted is None:
         opened = open_categories(low, lexicon)
     else:
-        opened = frozenset((lexicon or load_lexicon()).context_open(list(counted)))
-    return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon)
+        opened = frozenset(lex.context_open(list(counted)))
+    excluded = lex.excluded_words(low, tokens) if lex.exclusion_keys else {}
+    return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon, excluded)
 
 
 def passage_marks(
@@ -362,7 +370,9 @@ def passage_marks(
     onto ``text``."""
     if parts is None:
         parts = passage_parts(text, start, end)
-    spans = evidence_spans(parts.low, label, parts.tokens, opened=parts.opened, lexicon=parts.lexicon)
+    spans = evidence_spans(
+        parts.low, label, parts.tokens, opened=parts.opened, lexicon=parts.lexicon, excluded=parts.excluded
+    )
     return to_text_spans(spans, parts.origin, start)
 
 

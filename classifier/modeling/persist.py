@@ -196,11 +196,15 @@ def new_card(**fields: Any) -> dict[str, Any]:
     return card
 
 
-def _fmt_metric(m: Any) -> str:
-    if isinstance(m, dict) and "value" in m:
-        ci = m.get("ci95") or []
-        return f"{m['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]" if len(ci) == 2 else f"{m['value']:.3f}"
-    return str(m)
+def format_metric(m: Any) -> str:
+    """``value [low, high]`` of a protocol figure; its value alone when the interval is missing or
+    undefined, and "–" when the figure is (a single class: no AUC, no calibration)."""
+    if not isinstance(m, dict) or m.get("value") is None:
+        return "–"
+    ci = m.get("ci95") or []
+    if len(ci) == 2 and not any(c is None or c != c for c in ci):
+        return f"{m['value']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+    return f"{m['value']:.3f}"
 
 
 PROTOCOL_NOTE = (
@@ -226,7 +230,7 @@ def render_length_bands(bands: list[dict[str, Any]] | None) -> list[str]:
     for b in bands:
         if b["n"]:
             lines.append(
-                f"| {b['words']} | {b['n']} | {_fmt_metric(b['mean_error'])} | {_fmt_metric(b['exact_accuracy'])} |"
+                f"| {b['words']} | {b['n']} | {format_metric(b['mean_error'])} | {format_metric(b['exact_accuracy'])} |"
             )
     return lines
 
@@ -248,7 +252,7 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
             "rank_correlation",
         ):
             if k in r:
-                lines.append(f"| {k} | {_fmt_metric(r[k])} |")
+                lines.append(f"| {k} | {format_metric(r[k])} |")
         conf = r.get("confusion", {})
         if conf:
             names = conf["rows_true_cols_pred"]
@@ -262,7 +266,7 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
         if not w or not any(v.get("support") for v in w.get("per_label", {}).values()):
             # No labels of this kind in the set: no figure, rather than a 0.000 / nan one.
             continue
-        lines += ["", f"{name}: micro-F1 {_fmt_metric(w['micro_f1'])}, macro-F1 {_fmt_metric(w['macro_f1'])}", ""]
+        lines += ["", f"{name}: micro-F1 {format_metric(w['micro_f1'])}, macro-F1 {format_metric(w['macro_f1'])}", ""]
         if key == "archive_warnings":
             lines += [
                 "| warning | support | known | precision | recall | F1 | AUC [95% CI] | threshold |",
@@ -271,7 +275,7 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
             for k, v in w["per_label"].items():
                 lines.append(
                     f"| {k} | {v['support']} | {v['known']} | {v['precision']:.3f} | {v['recall']:.3f} "
-                    f"| {v['f1']:.3f} | {_fmt_metric(v.get('auc')) if v.get('auc') else '–'} | {v['threshold']:.2f} |"
+                    f"| {v['f1']:.3f} | {format_metric(v.get('auc'))} | {v['threshold']:.2f} |"
                 )
     a = rep.get("audit")
     if a:
@@ -305,7 +309,7 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
         ):
             v = a.get(k)
             if v and v.get("value") is not None:
-                lines.append(f"| {k} (n={v['n']}) | {_fmt_metric(v)} |")
+                lines.append(f"| {k} (n={v['n']}) | {format_metric(v)} |")
     return lines
 
 
