@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from classifier.labels import ARCHIVE_WARNINGS, RATING_LEVELS, Taxonomy
+from classifier.labels import AO3_RATING_MIX, ARCHIVE_WARNINGS, RATING_LEVELS, Taxonomy
 
 NAN = float("nan")
 
@@ -116,11 +116,6 @@ def load_ao3_summaries(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: AO3's own rating mix (the 9,856 rated works of the AO3 listings, see ../shared/data/README.md):
-#: the full-length corpus was sampled per rating, so its AO3 works are re-weighted to this mix.
-AO3_RATING_MIX = {0: 0.358, 1: 0.334, 2: 0.142, 3: 0.166}
-
-
 def load_fulltext(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     """Full-length works with declared ratings (FFN M = mature or explicit) and AO3 archive warnings."""
     ids = taxonomy.warning_ids
@@ -146,7 +141,7 @@ def load_fulltext(path: Path, taxonomy: Taxonomy) -> pd.DataFrame:
     if len(frame):
         sel = frame["source"] == "fulltext_ao3"
         share = frame.loc[sel, "rating"].value_counts(normalize=True)
-        for level, mix in AO3_RATING_MIX.items():
+        for level, mix in enumerate(AO3_RATING_MIX):
             if level in share.index:
                 frame.loc[sel & (frame["rating"] == level), "weight"] = mix / float(share[level])
     return frame

@@ -148,6 +148,10 @@ def evaluate_model(
     return result
 
 
+def _at_mix(system: dict[str, Any], key: str) -> str:
+    return format_metric(system.get("rating", {}).get("at_ao3_mix", {}).get(key))
+
+
 def render_summary(result: dict[str, Any]) -> str:
     """Markdown comparison of ficrate and the baselines."""
     systems = result["systems"]
@@ -184,6 +188,7 @@ def render_summary(result: dict[str, Any]) -> str:
     rows: list[tuple[str, Callable[[dict[str, Any]], str]]] = [
         ("rating n", lambda s: str(s.get("rating", {}).get("n", 0))),
         *[(label, lambda s, k=k: format_metric(s.get("rating", {}).get(k))) for label, k in rating],
+        *[(f"{label} at AO3's rating mix", lambda s, k=k: _at_mix(s, k)) for label, k in rating[:3]],
         ("warnings micro-F1", lambda s: format_metric(s["warnings"]["micro_f1"])),
         ("warnings macro-F1", lambda s: format_metric(s["warnings"]["macro_f1"])),
         ("AO3 archive warnings micro-F1", lambda s: format_metric(s["archive_warnings"]["micro_f1"])),

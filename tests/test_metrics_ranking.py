@@ -95,3 +95,48 @@ def test_one_formatter_renders_figures_for_card_and_evaluate() -> None:
     assert format_metric({"value": 0.5, "ci95": [0.25, 0.75]}) == "0.500 [0.250, 0.750]"
     assert format_metric({"value": 0.5, "ci95": [float("nan"), float("nan")]}) == "0.500"
     assert format_metric({"value": 0.5, "ci95": []}) == "0.500"
+
+
+def test_accuracy_at_a_rating_mix_weighs_each_level_to_its_share() -> None:
+    from classifier.labels import AO3_RATING_MIX
+    from classifier.metrics import rating_at_mix
+
+    # Sampled per rating: 10 general, 40 teen, 40 mature, 30 explicit, with per-level accuracy
+    # 1.0, 0.5, 0.25 and 0.0 (the misses one level low, or high for general).
+    y = np.repeat([0, 1, 2, 3], [10, 40, 40, 30])
+    pred = y.copy()
+    pred[10:30] = 0
+    pred[50:80] = 1
+    pred[90:120] = 2
+    out = rating_at_mix(y, pred, rounds=20)
+    assert out is not None
+    per_level = [1.0, 0.5, 0.25, 0.0]
+    want = sum(m * a for m, a in zip(AO3_RATING_MIX, per_level, strict=True))
+    assert out["exact_accuracy"]["value"] == pytest.approx(want, abs=1e-4)
+    assert float((y == pred).mean()) != pytest.approx(want, abs=0.01)  # the sample's own mix differs
+    assert out["within_one_accuracy"]["value"] == pytest.approx(1.0)
+    adult_right = [1.0, 1.0, 0.25, 1.0]  # mature read as teen crosses the adult line
+    want_adult = sum(m * a for m, a in zip(AO3_RATING_MIX, adult_right, strict=True))
+    assert out["adult_accuracy"]["value"] == pytest.approx(want_adult, abs=1e-4)
+    lo, hi = out["exact_accuracy"]["ci95"]
+    assert lo <= want <= hi
+    # A level with too few works gives no figure rather than one resting on a handful.
+    assert rating_at_mix(y[5:], pred[5:], rounds=5) is None
+
+
+def test_protocol_reports_the_ao3_mix_only_on_ao3_works_known_to_one_level() -> None:
+    from classifier.metrics import protocol_report
+
+    rng = np.random.default_rng(0)
+    n = 160
+    lv = np.tile([0.0, 1.0, 2.0, 3.0], n // 4)
+    levels = np.eye(4)[np.clip(lv.astype(int) + rng.integers(-1, 2, n), 0, 3)] * 0.9 + 0.025
+    upper = np.full(n, np.nan)
+    W = np.full((n, 1), np.nan)
+    warn = np.zeros((n, 1))
+    ao3 = protocol_report(lv, upper, W, levels, warn, {}, ("violence",), rounds=5, scales=np.array(["ao3"] * n))
+    assert ao3["rating"]["at_ao3_mix"]["n"] == n
+    ffn = protocol_report(lv, upper, W, levels, warn, {}, ("violence",), rounds=5, scales=np.array(["ffn"] * n))
+    assert "at_ao3_mix" not in ffn["rating"]
+    none = protocol_report(lv, upper, W, levels, warn, {}, ("violence",), rounds=5)
+    assert "at_ao3_mix" not in none["rating"]
