@@ -135,7 +135,8 @@ MinConfidenceOpt = Annotated[
         max=1.0,
         help="Probability a finding needs. Default: the model's own (model card, 'Audit defaults'), chosen on "
         "held-out works so that at most 4% of honestly rated works are flagged under-rated (on each rating "
-        "scale, AO3 and FFN, separately) and at most 8% missing-warning.",
+        "scale, AO3 and FFN, separately, counting works at that archive's own rating mix) and at most 8% "
+        "missing-warning.",
     ),
 ]
 FailOnOpt = Annotated[

@@ -21,6 +21,10 @@ RATING_LEVELS: tuple[str, ...] = ("general", "teen", "mature", "explicit")
 #: its AO3 works to this mix and the protocol also reports accuracy at it.
 AO3_RATING_MIX: tuple[float, ...] = (0.358, 0.334, 0.142, 0.166)
 
+#: FanFiction.Net's mix of general (K, K+) and teen (T) among its K-T stories: the 13,934 stories
+#: of the FFN listings in ../shared/data (README §2), which show K-T only, as FFN lists do by default.
+FFN_RATING_MIX: tuple[float, ...] = (0.431, 0.569)
+
 #: AO3 archive warnings: when an author uses them, the four are exhaustive.
 ARCHIVE_WARNINGS: tuple[str, ...] = ("violence", "major_character_death", "rape_noncon", "underage")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.labels import AO3_RATING_MIX, RATING_LEVELS
+from classifier.labels import AO3_RATING_MIX, FFN_RATING_MIX, RATING_LEVELS
 
 
 def _ci(values: list[float]) -> list[float]:
@@ -312,37 +312,47 @@ def _p_above(levels: np.ndarray, declared: np.ndarray) -> np.ndarray:
     return cum[np.arange(len(cum)), np.minimum(declared + 1, len(RATING_LEVELS))]
 
 
-def _rate(x: np.ndarray, *, rounds: int = 200) -> dict[str, Any]:
-    """Mean of ``x`` (a rate, or a mean error) with its count and bootstrap interval."""
+def _rate(x: np.ndarray, *, weights: np.ndarray | None = None, rounds: int = 200) -> dict[str, Any]:
+    """Mean of ``x`` (a rate, or a mean error), weighted by ``weights`` if given, with its count and
+    bootstrap interval."""
     x = np.asarray(x, dtype=float)
     if len(x) == 0:
         return {"value": None, "n": 0}
-    ci = bootstrap(lambda ix: float(x[ix].mean()), len(x), rounds=rounds)
-    return {"value": round(float(x.mean()), 4), "n": len(x), "ci95": ci}
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+
+    def mean(ix: np.ndarray) -> float:
+        return float((w[ix] * x[ix]).sum() / w[ix].sum())
+
+    return {"value": round(mean(np.arange(len(x))), 4), "n": len(x), "ci95": bootstrap(mean, len(x), rounds=rounds)}
 
 
-def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarray) -> dict[str, float]:
+def choose_level_confidences(
+    levels: np.ndarray, y: np.ndarray, exact: np.ndarray, weights: np.ndarray | None = None
+) -> dict[str, float]:
     """Per declared level, the confidence an under-rating needs: the combination that catches the
     most planted one- and two-level under-ratings while at most ``UNDER_RATED_BUDGET`` of the
     honestly rated works are flagged. Levels differ in how confusable they are with the next
-    (Mature and Explicit most), so one shared threshold spends the budget badly.
+    (Mature and Explicit most), so one shared threshold spends the budget badly. ``weights``
+    (:func:`mix_weights`) count each work at an archive's own rating mix: without them a level the
+    sample holds few of (AO3 General) would take the budget's false alarms almost for free.
     """
     grid = np.round(np.arange(0.5, 1.0, 0.01), 2)
     n_lv = len(RATING_LEVELS) - 1
-    n = max(int(exact.sum()), 1)
+    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    n = max(float(w[exact].sum()), 1e-9)
     fp = np.zeros((n_lv, len(grid)))
     hits = np.zeros((n_lv, len(grid)))
     sizes = []
     for drop in (1, 2):
-        sizes.append(max(int((exact & (y >= drop)).sum()), 1))
+        sizes.append(max(float(w[exact & (y >= drop)].sum()), 1e-9))
     for k in range(n_lv):
         honest = exact & (y == k)
         a = _p_above(levels[honest], y[honest])
-        fp[k] = (a[:, None] >= grid[None, :]).sum(axis=0) / n
+        fp[k] = w[honest] @ (a[:, None] >= grid[None, :]) / n
         for drop, size in zip((1, 2), sizes, strict=True):
             sel = exact & (y == k + drop)
             p = _p_above(levels[sel], np.full(int(sel.sum()), k))
-            hits[k] += (p[:, None] >= grid[None, :]).sum(axis=0) / size
+            hits[k] += w[sel] @ (p[:, None] >= grid[None, :]) / size
     # Exhaustive over the grid (50^3 combinations, vectorised).
     tot_fp = fp[0][:, None, None] + fp[1][None, :, None] + fp[2][None, None, :]
     tot_hit = hits[0][:, None, None] + hits[1][None, :, None] + hits[2][None, None, :]
@@ -354,7 +364,12 @@ def choose_level_confidences(levels: np.ndarray, y: np.ndarray, exact: np.ndarra
 
 
 def _scale_confidences(
-    levels: np.ndarray, y: np.ndarray, exact: np.ndarray, scales: np.ndarray, pooled: dict[str, float]
+    levels: np.ndarray,
+    y: np.ndarray,
+    exact: np.ndarray,
+    scales: np.ndarray,
+    pooled: dict[str, float],
+    weights: np.ndarray | None = None,
 ) -> dict[str, dict[str, float]]:
     """Per rating scale with :data:`MIN_SCALE_WORKS` honest works, :func:`choose_level_confidences`
     on that scale's works alone; a level none of its works declare keeps the pooled confidence."""
@@ -363,7 +378,7 @@ def _scale_confidences(
         sel = exact & (scales == scale)
         if not scale or sel.sum() < MIN_SCALE_WORKS:
             continue
-        chosen = choose_level_confidences(levels, y, sel)
+        chosen = choose_level_confidences(levels, y, sel, weights)
         out[scale] = {n: chosen[n] if (sel & (y == k)).any() else pooled[n] for k, n in enumerate(RATING_LEVELS[:-1])}
     return out
 
@@ -422,6 +437,7 @@ def audit_figures(
     warning_confidence_by_label: dict[str, float] | None = None,
     confidence_by_scale: dict[str, dict[str, float]] | None = None,
     scales: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """The audit on honestly labelled works and on planted errors, at given or budget-chosen confidences.
 
@@ -432,9 +448,12 @@ def audit_figures(
     both are chosen within the false-alarm budget (see :func:`choose_level_confidences`), and,
     given each work's rating ``scales``, per scale with enough works (``confidence_by_scale``,
     within the budget on that scale's own works; other scales use ``confidence_by_level``).
+    ``weights`` (:func:`mix_weights`) count each work, planted errors as the work they are made
+    from, in every figure and in the choice of the under-rated confidences.
     """
     from classifier.labels import ARCHIVE_WARNINGS
 
+    wt = np.ones(len(lv)) if weights is None else np.asarray(weights, dtype=float)
     exact = ~np.isnan(lv) & np.isnan(upper)
     y = np.where(exact, lv, 0).astype(int)
     above = _p_above(levels, y)
@@ -442,11 +461,13 @@ def audit_figures(
     if np.isnan(levels).all():
         exact = np.zeros(len(exact), dtype=bool)  # a system without ratings: no rating figures
     if min_confidence is None and confidence_by_level is None:
-        ok = [t for t in grid if exact.any() and (above[exact] >= t).mean() <= UNDER_RATED_BUDGET]
+        ok = [
+            t for t in grid if exact.any() and wt[exact] @ (above[exact] >= t) / wt[exact].sum() <= UNDER_RATED_BUDGET
+        ]
         min_confidence = float(ok[0]) if ok else float(grid[-1])
-        confidence_by_level = choose_level_confidences(levels, y, exact)
+        confidence_by_level = choose_level_confidences(levels, y, exact, wt)
         if scales is not None:
-            confidence_by_scale = _scale_confidences(levels, y, exact, scales, confidence_by_level)
+            confidence_by_scale = _scale_confidences(levels, y, exact, scales, confidence_by_level, wt)
     names = RATING_LEVELS[:-1]
     if confidence_by_level is None:
         confidence_by_level = dict.fromkeys(names, float(min_confidence))  # type: ignore[arg-type]
@@ -457,16 +478,17 @@ def audit_figures(
     out: dict[str, Any] = {"min_confidence": min_confidence, "confidence_by_level": confidence_by_level}
     if confidence_by_scale:
         out["confidence_by_scale"] = confidence_by_scale
-    out["under_rated_false_alarms"] = _rate(above[exact] >= need[exact, y[exact]])
+    out["under_rated_false_alarms"] = _rate(above[exact] >= need[exact, y[exact]], weights=wt[exact])
     for drop in (1, 2):
         sel = exact & (y >= drop)
         declared = y[sel] - drop
         planted = _p_above(levels[sel], declared)
-        out[f"under_rated_recall_{drop}_level"] = _rate(planted >= need[sel][np.arange(len(declared)), declared])
+        caught = planted >= need[sel][np.arange(len(declared)), declared]
+        out[f"under_rated_recall_{drop}_level"] = _rate(caught, weights=wt[sel])
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     known = ~np.isnan(W[:, cols]).any(axis=1)
     thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
-    P, T = warn[known][:, cols], W[known][:, cols] == 1
+    P, T, wk = warn[known][:, cols], W[known][:, cols] == 1, wt[known]
 
     labels = [warning_ids[j] for j in cols]
 
@@ -479,6 +501,9 @@ def audit_figures(
     chosen_per_label = warning_confidence_by_label is not None
     if warning_confidence is None and warning_confidence_by_label is None:
         chosen_per_label = True
+        # Chosen on the works as sampled: counted at the rating mix, the few carriers of a warning
+        # that weigh most made the choice noisier (missing warnings caught 0.48 -> 0.39 at AO3's
+        # mix, 4 fold splits), and as sampled it holds the budget at that mix too (0.070-0.082).
         ok = [t for t in grid if (flags(t) & ~T).any(axis=1).mean() <= MISSING_WARNING_BUDGET]
         warning_confidence = float(ok[0]) if ok else float(grid[-1])
         warning_confidence_by_label = choose_label_confidences(P, T, labels)
@@ -491,16 +516,50 @@ def audit_figures(
     out["warning_confidence"] = warning_confidence
     out["warning_confidence_by_label"] = warning_confidence_by_label
     # Honest works: declared exactly what they carry; a flag is a missing-warning on a warning they lack.
-    out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1))
+    out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1), weights=wk)
     # Planted: every present archive warning removed from the header; caught when any is flagged.
-    out["missing_warning_recall"] = _rate(f[T.any(axis=1)].any(axis=1) if T.any() else np.zeros(0))
-    out["missing_warning_recall_per_warning"] = _rate(f[T])
+    carrying = T.any(axis=1)
+    out["missing_warning_recall"] = _rate(f[carrying].any(axis=1), weights=wk[carrying])
+    out["missing_warning_recall_per_warning"] = _rate(f[T], weights=(T * wk[:, None])[T])
     return out
 
 
 #: Fewest works of each level for figures re-weighted to a rating mix: below it one work's
 #: weight would swing them.
 MIN_PER_LEVEL_FOR_MIX = 10
+
+
+def _level_weights(y: np.ndarray, mix: tuple[float, ...]) -> np.ndarray | None:
+    """``mix[level] / share[level]`` of each of ``y``'s levels; None when a level has fewer than
+    :data:`MIN_PER_LEVEL_FOR_MIX` works."""
+    counts = np.bincount(y, minlength=len(mix))
+    if len(y) == 0 or counts.min() < MIN_PER_LEVEL_FOR_MIX:
+        return None
+    return (np.asarray(mix) / (counts / len(y)))[y]
+
+
+def mix_weights(lv: np.ndarray, upper: np.ndarray, scales: np.ndarray | None) -> np.ndarray:
+    """Each work's weight at its archive's own rating mix: ``mix / share`` of its level for works
+    known to one level (the full-length corpus was sampled per rating).
+
+    AO3-scale works are weighted to :data:`~classifier.labels.AO3_RATING_MIX`; FFN K, K+ and T
+    works to :data:`~classifier.labels.FFN_RATING_MIX` among themselves, keeping their total (FFN
+    lists hide M by default, so M's share is unknown and its works keep weight 1). Every other
+    work weighs 1, as do all of a scale with too few works of a level to weigh (see
+    :func:`rating_at_mix`).
+    """
+    lv = np.asarray(lv, dtype=float)
+    w = np.ones(len(lv))
+    if scales is None:
+        return w
+    exact = ~np.isnan(lv) & np.isnan(np.asarray(upper, dtype=float))
+    scales = np.asarray(scales)
+    for scale, mix in (("ao3", AO3_RATING_MIX), ("ffn", FFN_RATING_MIX)):
+        sel = exact & (scales == scale) & (lv < len(mix))
+        level_w = _level_weights(lv[sel].astype(int), mix)
+        if level_w is not None:
+            w[sel] = level_w
+    return w
 
 
 def rating_at_mix(
@@ -515,10 +574,9 @@ def rating_at_mix(
     """
     y = np.asarray(y, dtype=int)
     pred = np.asarray(pred, dtype=int)
-    counts = np.bincount(y, minlength=len(mix))
-    if len(y) == 0 or counts.min() < MIN_PER_LEVEL_FOR_MIX:
+    w = _level_weights(y, mix)
+    if w is None:
         return None
-    w = (np.asarray(mix) / (counts / len(y)))[y]
     out: dict[str, Any] = {"n": len(y), "mix": dict(zip(RATING_LEVELS, mix, strict=True))}
     for name, hit in (
         ("exact_accuracy", y == pred),
@@ -572,5 +630,16 @@ def protocol_report(
         out["archive_warnings"] = warning_metrics(
             W[:, cols], warn[:, cols], thresholds, [warning_ids[j] for j in cols], rounds=rounds
         )
-    out["audit"] = audit_figures(levels, lv, upper, warn, W, thresholds, warning_ids, scales=scales, **(audit or {}))
+    out["audit"] = audit_figures(
+        levels,
+        lv,
+        upper,
+        warn,
+        W,
+        thresholds,
+        warning_ids,
+        scales=scales,
+        weights=mix_weights(lv, upper, scales),
+        **(audit or {}),
+    )
     return out

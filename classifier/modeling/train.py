@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from classifier.labels import RATING_LEVELS
-from classifier.metrics import audit_figures, best_f1_threshold, protocol_report
+from classifier.metrics import audit_figures, best_f1_threshold, mix_weights, protocol_report
 
 Progress = Callable[[str], None]
 
@@ -288,6 +288,8 @@ def train_story_model(
         thresholds,
         warning_ids,
         scales=np.tile(scales, n_rep),
+        # Each work counted at AO3's own rating mix, as the figures below count it.
+        weights=np.tile(mix_weights(lv, upper, scales), n_rep),
     )
     audit_defaults = {
         "min_confidence": choice["min_confidence"],
