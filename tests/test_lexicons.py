@@ -73,6 +73,9 @@ def test_the_guideline_senses_still_count():
     # words whose everyday senses outnumber the sexual one in other fandoms are not counted
     assert hits("She swayed her hips, panting, passionate about the dance; the dog whimpered.")["sex_sensual"] == 0
     assert hits("She moaned with pleasure, writhing beneath him.")["sex_sensual"] == 2
+    # suicide as a figure of speech is excluded, not the word: the act and the thought still count
+    assert hits("She wrote a suicide note; he had thoughts of suicide.")["self_harm"] == 2
+    assert hits("It would be suicide to stay, and he was suicidal.")["self_harm"] == 1
 
 
 def test_identity_words_are_not_profanity_but_slurs_are():
@@ -171,6 +174,10 @@ def test_marks_see_curly_quotes_and_dashes_as_the_counter_does():
         (
             "He took pleasure in his sword drills, and the troll fell writhing in pain.",
             "sex_sensual",
+        ),
+        (
+            "Flying into the nebula would be suicide; it's suicide to try, a suicide mission, and career suicide.",
+            "self_harm",
         ),
     ],
 )
