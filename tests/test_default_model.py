@@ -217,3 +217,49 @@ def test_everyday_prose_is_general_and_a_gay_couple_is_not_profane(default_model
     for p in (everyday, couple):
         assert p.rating == "general", p.rating_probs
         assert p.warnings == [], p.warning_probs
+
+
+def test_content_a_guideline_names_has_non_negative_rating_weights():
+    """Sex, gore, drugs, alcohol, self-harm, abuse and non-consent can only raise a rating: the
+    categories in lexicons.json's ``rating_monotone`` keep rating weights >= 0 in the shipped model."""
+    import numpy as np
+
+    from classifier.features import lexicon_spec
+
+    if not (DEFAULT / "weights.npz").exists():
+        pytest.skip("no default model in models/")
+    spec = json.loads((DEFAULT / "model.json").read_text(encoding="utf-8"))
+    arrays = np.load(DEFAULT / "weights.npz")
+    monotone = set(lexicon_spec()["rating_monotone"]["categories"])
+    flagged = [i for i, name in enumerate(spec["features"]) if name.split(":", 1)[0] in monotone]
+    assert len(flagged) >= 50
+    assert (arrays["rating_coef"][:, flagged] >= -1e-9).all()
+
+
+#: A love scene short of explicit, ours, and sentences of content it may gain.
+LOVE_SCENE = (
+    "The cabin was dark but for the stove. Mara pulled him down beside her, undressed him slowly, and "
+    "they made love by the fire, her thighs around him, his mouth on her neck. Afterwards they lay "
+    "naked under the blanket and talked about nothing until the rain stopped.\n\n"
+)
+ADDED = {
+    "alcohol": "He had brought a bottle of contraband whisky, and they drank it from tin cups until they were drunk.",
+    "drugs": "She crushed the pills and cut the cocaine into lines, and they snorted them off the table.",
+    "self_harm": "Later, alone, she took the razor from her bag and cut herself again, the way she had for years.",
+    "abuse": "In the morning he remembered how his father used to beat him and how he learned to flinch.",
+    "gore": "Outside lay the wolf they had shot, its entrails spilled across the snow in a pool of blood.",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ADDED))
+def test_adding_guideline_content_never_makes_a_story_read_gentler(default_model, kind):
+    from classifier.labels import RATING_LEVELS
+
+    model, _ = default_model
+    base = LOVE_SCENE * 3
+    (before,) = model.predict([base])
+    (after,) = model.predict([base + ADDED[kind]])
+    for k in range(1, len(RATING_LEVELS)):
+        up_before = sum(before.rating_probs[name] for name in RATING_LEVELS[k:])
+        up_after = sum(after.rating_probs[name] for name in RATING_LEVELS[k:])
+        assert up_after >= up_before - 1e-6, (kind, RATING_LEVELS[k], before.rating_probs, after.rating_probs)

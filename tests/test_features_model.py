@@ -23,6 +23,21 @@ def test_ordinal_classifier_follows_sklearn_contract(estimator, check):
     check(estimator)
 
 
+def test_shared_slope_keeps_flagged_weights_non_negative():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    # The level falls with feature 1: free, its weight is negative; flagged, it stays at 0.
+    y = np.digitize(X[:, 0] - X[:, 1] + 0.3 * rng.normal(size=400), [-0.5, 0.3, 1.0])
+    free = SharedSlopeOrdinalClassifier().fit(X, y)
+    assert free.coef_[0, 1] < -0.5
+    bound = SharedSlopeOrdinalClassifier(positive=[False, True, False]).fit(X, y)
+    assert bound.coef_[0, 1] == pytest.approx(0.0, abs=1e-8)
+    assert bound.coef_[0, 0] > 0.5 and (bound.coef_[0] == bound.coef_[1]).all()
+    assert bound.get_params()["positive"] == [False, True, False]
+    with pytest.raises(ValueError, match="2 flags for 3 features"):
+        SharedSlopeOrdinalClassifier(positive=[True, False]).fit(X, y)
+
+
 def test_ordinal_probabilities_are_monotone_and_sum_to_one():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))

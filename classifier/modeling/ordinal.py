@@ -152,12 +152,16 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
     tol : float
         Tolerance of L-BFGS on the largest component of the gradient of the loss per unit of
         sample weight.
+    positive : array-like of bool, optional
+        One flag per feature: the flagged weights are kept >= 0 (a bound in L-BFGS-B), so more of
+        that feature can only raise the predicted level. None leaves every weight free.
     """
 
-    def __init__(self, C: float = 1.0, max_iter: int = 5000, tol: float = 1e-6) -> None:
+    def __init__(self, C: float = 1.0, max_iter: int = 5000, tol: float = 1e-6, positive: Any = None) -> None:
         self.C = C
         self.max_iter = max_iter
         self.tol = tol
+        self.positive = positive
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None, y_upper: Any = None) -> SharedSlopeOrdinalClassifier:
         """Fit the shared weights and one cut point per threshold between consecutive classes.
@@ -180,6 +184,12 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
         top = _interval_top(self.classes_, level, y_upper)
         w = _check_sample_weight(sample_weight, X)
         n_thr, d = len(self.classes_) - 1, X.shape[1]
+        bounds = None
+        if self.positive is not None:
+            positive = np.asarray(self.positive, dtype=bool)
+            if positive.shape != (d,):
+                raise ValueError(f"positive has {positive.size} flags for {d} features")
+            bounds = [(0.0, None) if p else (None, None) for p in positive] + [(None, None)] * n_thr
         decided = _threshold_rows(self.classes_, level, top)
         rows = [r for r, _ in decided]
         targets = [t.astype(float) for _, t in decided]
@@ -194,6 +204,7 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
             args=(X, rows, targets, w / scale, 1.0 / (self.C * scale)),
             jac=True,
             method="L-BFGS-B",
+            bounds=bounds,
             # scipy's default ftol stops on a relative change of 2e-9 while the gradient is still
             # ~1e-2; this is scikit-learn's own setting for its L-BFGS logistic regression.
             options={"maxiter": self.max_iter, "gtol": self.tol, "ftol": 64 * np.finfo(float).eps},

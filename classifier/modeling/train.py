@@ -65,6 +65,15 @@ def warning_feature_masks(features: list[str], warning_ids: tuple[str, ...]) -> 
     return out
 
 
+def rating_monotone_mask(features: list[str]) -> np.ndarray:
+    """Per story feature, whether its rating weight must be >= 0: every pool of the categories in
+    ``rating_monotone`` (lexicons.json), whose content can only raise a rating."""
+    from classifier.features import lexicon_spec
+
+    cats = set(lexicon_spec().get("rating_monotone", {}).get("categories", []))
+    return np.array([name.split(":", 1)[0] in cats for name in features], dtype=bool)
+
+
 def stratified_group_folds(groups: np.ndarray, strata: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
     """Fold id per row: whole groups per fold, strata spread evenly (greedy by stratum)."""
     rng = np.random.default_rng(seed)
@@ -123,12 +132,14 @@ def _fit(
     learn: list[bool],
     seed: int,
     masks: np.ndarray | None = None,
+    positive: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Fit scaler, ordinal rating model and warning models on the rows with labels.
 
     ``masks`` (warnings × features, bool) limits each warning model to the features about its own
     content, so that a swearing argument cannot look like underage sex to a model that learned
-    from a few dozen positives.
+    from a few dozen positives. ``positive`` (bool per feature) keeps those rating weights >= 0
+    (:func:`rating_monotone_mask`).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -138,7 +149,7 @@ def _fit(
     scaler = StandardScaler().fit(F)
     Z = scaler.transform(F)
     known = ~np.isnan(levels)
-    rating = SharedSlopeOrdinalClassifier(C=C_RATING).fit(
+    rating = SharedSlopeOrdinalClassifier(C=C_RATING, positive=positive).fit(
         Z[known], levels[known].astype(int), sample_weight=weights[known], y_upper=upper[known]
     )
     warn: list[Any] = []
@@ -232,6 +243,7 @@ def train_story_model(
     rating_rules, rules = story_rules(feats["counts"], feats["words"], cats, guidelines, tuple(warning_ids))
     lv, W = Y[:, 0], Y[:, 1:]
     masks = warning_feature_masks(story_feature_names(cats), tuple(warning_ids))
+    positive = rating_monotone_mask(story_feature_names(cats))
     skipped: dict[str, str] = {}
     learn = []
     for j, wid in enumerate(warning_ids):
@@ -258,7 +270,7 @@ def train_story_model(
         for f in range(folds):
             say(f"cross-validation ({name}): fold {f + 1}/{folds}")
             tr, te = fold != f, fold == f
-            m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks)
+            m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks, positive)
             levels[te], learned[te] = _predict(m, F[te], len(warning_ids))
         return raise_levels(levels, rating_rules), combine(learned, rules)
 
@@ -332,7 +344,7 @@ def train_story_model(
         if te.sum() < 30 or len(np.unique(lv[tr & ~np.isnan(lv)])) < len(RATING_LEVELS):
             continue
         say(f"leave-one-source-out: without {src}")
-        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks)
+        m = _fit(F[tr], lv[tr], upper[tr], W[tr], weights[tr], learn, seed, masks, positive)
         lev, lw = _predict(m, F[te], len(warning_ids))
         lev = raise_levels(lev, rating_rules[te])
         loso[src] = protocol_report(
@@ -349,7 +361,7 @@ def train_story_model(
         )
 
     say("final fit on all data")
-    fitted = _fit(F, lv, upper, W, weights, learn, seed, masks)
+    fitted = _fit(F, lv, upper, W, weights, learn, seed, masks, positive)
     arrays = export_arrays(fitted, F.shape[1], len(warning_ids))
     spec = {
         "format": "ficrate-weights/1",
