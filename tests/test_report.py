@@ -77,11 +77,19 @@ def parse(html):
     return page
 
 
+LOW_BAR = 0.7
+
+
 @pytest.fixture(scope="module")
 def example_run(tmp_path_factory):
-    """The report of data/examples and the same run's audit records (by file name)."""
+    """The report of data/examples and the same run's audit records (by file name), at a bar of
+    0.7 (LOW_BAR): the General garden party's graphic death is then under-rated whatever confidence
+    a retrain validates for General works, so every kind of finding shows."""
     out = tmp_path_factory.mktemp("rep") / "audit.html"
-    r = runner.invoke(app, ["audit", str(EXAMPLES), "-f", "jsonl", "--report", str(out), "--jobs", "1"])
+    r = runner.invoke(
+        app,
+        ["audit", str(EXAMPLES), "-f", "jsonl", "--report", str(out), "--jobs", "1", "--min-confidence", str(LOW_BAR)],
+    )
     assert r.exit_code == 1, r.stderr
     assert r.stderr.strip().splitlines()[-1] == f"ficrate audit: report written to {out}"
     records = {rec["path"].rsplit("/", 1)[-1]: rec for rec in map(json.loads, r.stdout.splitlines())}
@@ -142,7 +150,7 @@ def test_evidence_is_the_quoted_sentence_with_its_offsets(example_run):
 @needs_model
 def test_confidence_is_explained_with_the_threshold_in_force(example_run):
     html, records = example_run
-    policy = AuditPolicy.for_model(SPEC["audit"])
+    policy = AuditPolicy.for_model(SPEC["audit"], min_confidence=LOW_BAR)
     text = parse(html).visible
     under = finding(records, "garden-party.html", "under-rated")["confidence"]
     violence = finding(records, "garden-party.html", "missing-warning:violence")["confidence"]
@@ -186,7 +194,10 @@ def test_every_group_listed_with_work_ids(report_html):
     assert groups == sorted(groups, key=["flagged", "undeclared", "informational", "ok"].index)
     assert {w for g, _, w in rows if g == "flagged"} == {"garden-party", "rooftop", "quiet-harbour"}
     assert [w for g, _, w in rows if g == "undeclared"] == ["library-cat"]
-    assert {w for g, _, w in rows if g == "ok"} == {"bakery-morning", "letters-home", "storm-watch", "the-last-watch"}
+    # At the low bar the informational findings show too: a declared mature story read as teen
+    # (over-rated), and warnings the text does not bear out.
+    assert {w for g, _, w in rows if g == "informational"} == {"letters-home", "the-last-watch"}
+    assert {w for g, _, w in rows if g == "ok"} == {"bakery-morning", "storm-watch"}
     # The path is shown once per story (under its changes), not as the title's stand-in.
     assert report_html.count("/garden-party.html</div>") == 1
 
