@@ -33,3 +33,19 @@ def test_example_headers(name):
     # The header never leaks into the body.
     for marker in ("Rating:", "Rated:", "Warnings:", "A/N:", "Summary"):
         assert marker not in s.body[:200]
+
+
+HANDWRITTEN = EXAMPLES.parent / "handwritten"
+
+
+def test_handwritten_stories_declare_the_band_their_names_give():
+    """data/handwritten: each story's Rating line is the band in its file name, read as a header
+    (so ``ficrate evaluate data/handwritten`` scores them against it), and none leaks into the body."""
+    files = sorted(HANDWRITTEN.glob("*.txt"))
+    assert len(files) == 17
+    stories = list(iter_stories([str(f) for f in files]))
+    assert [s.path.rsplit("/", 1)[-1] for s in stories] == [f.name for f in files]
+    for s in stories:
+        band = s.path.rsplit("/", 1)[-1].split("_")[1]
+        assert s.declared.rating is not None and s.declared.rating.canonical == band, s.path
+        assert not s.body.startswith("Rating") and s.body_words >= 5

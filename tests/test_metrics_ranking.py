@@ -95,6 +95,7 @@ def test_one_formatter_renders_figures_for_card_and_evaluate() -> None:
     assert format_metric({"value": 0.5, "ci95": [0.25, 0.75]}) == "0.500 [0.250, 0.750]"
     assert format_metric({"value": 0.5, "ci95": [float("nan"), float("nan")]}) == "0.500"
     assert format_metric({"value": 0.5, "ci95": []}) == "0.500"
+    assert format_metric({"value": float("nan"), "ci95": []}) == "–"  # a macro-F1 over no labels
 
 
 def test_accuracy_at_a_rating_mix_weighs_each_level_to_its_share() -> None:

@@ -199,7 +199,7 @@ def new_card(**fields: Any) -> dict[str, Any]:
 def format_metric(m: Any) -> str:
     """``value [low, high]`` of a protocol figure; its value alone when the interval is missing or
     undefined, and "–" when the figure is (a single class: no AUC, no calibration)."""
-    if not isinstance(m, dict) or m.get("value") is None:
+    if not isinstance(m, dict) or m.get("value") is None or m["value"] != m["value"]:  # NaN: undefined
         return "–"
     ci = m.get("ci95") or []
     if len(ci) == 2 and not any(c is None or c != c for c in ci):
