@@ -42,7 +42,7 @@ def test_handwritten_stories_declare_the_band_their_names_give():
     """data/handwritten: each story's Rating line is the band in its file name, read as a header
     (so ``ficrate evaluate data/handwritten`` scores them against it), and none leaks into the body."""
     files = sorted(HANDWRITTEN.glob("*.txt"))
-    assert len(files) == 17
+    assert len(files) == 37
     stories = list(iter_stories([str(f) for f in files]))
     assert [s.path.rsplit("/", 1)[-1] for s in stories] == [f.name for f in files]
     for s in stories:
