@@ -198,7 +198,8 @@ def new_card(**fields: Any) -> dict[str, Any]:
 
 def format_metric(m: Any) -> str:
     """``value [low, high]`` of a protocol figure; its value alone when the interval is missing or
-    undefined, and "–" when the figure is (a single class: no AUC, no calibration)."""
+    undefined, and "–" when the figure itself is undefined (None or NaN: a set of one class has no
+    AUC, a set without warning labels no macro-F1)."""
     if not isinstance(m, dict) or m.get("value") is None or m["value"] != m["value"]:  # NaN: undefined
         return "–"
     ci = m.get("ci95") or []
