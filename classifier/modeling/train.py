@@ -399,9 +399,11 @@ DESCRIPTION = (
     "text. The body is split into ~300-word passages; lexicon hits (sex, violence, gore, swearing, drugs, "
     "self-harm, non-consent, minors, death, ...) are pooled into story features (density, densest passage, "
     "top-3, counts, share of passages, interactions, length); an ordinal logistic model (one weight vector, a cut "
-    "point per level) gives P(rating >= level), "
-    "logistic models the AO3 archive warnings, and guideline rules (guidelines.json) raise warnings by noisy-OR. "
-    "Learned from full-length stories with their declared labels."
+    "point per level; the weights of content a guideline names, rating_monotone in lexicons.json, kept >= 0 so "
+    "that more of it never lowers a rating) gives P(rating >= level), "
+    "logistic models the AO3 archive warnings, and guideline rules (guidelines.json) raise warnings by noisy-OR "
+    "and floor the rating. Learned from full-length stories with their declared labels, AO3 works weighted to "
+    "AO3's own rating mix."
 )
 
 LIMITS = (
