@@ -136,7 +136,7 @@ MinConfidenceOpt = Annotated[
         help="Probability a finding needs. Default: the model's own (model card, 'Audit defaults'), chosen on "
         "held-out works so that at most 4% of honestly rated works are flagged under-rated (on each rating "
         "scale, AO3 and FFN, separately, counting works at that archive's own rating mix) and at most 8% "
-        "missing-warning.",
+        "missing-warning (counted as sampled; 7-8% at the archive's mix).",
     ),
 ]
 FailOnOpt = Annotated[

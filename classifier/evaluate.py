@@ -164,7 +164,9 @@ def render_summary(result: dict[str, Any]) -> str:
         "Figures are value [95% bootstrap CI]. Unknown labels are left out; an FFN M counts as exact for "
         "mature or explicit. Audit rows replay `ficrate audit` at the model's default confidences on these "
         "works as labelled (false alarms) and with planted errors (the rating lowered one or two levels; "
-        "every archive warning removed).",
+        "every archive warning removed), counting AO3 and FFN works at their archive's own rating mix when "
+        "each level has at least 10 works (as the defaults were chosen); 'at AO3's rating mix' rows weight "
+        "the accuracies the same way.",
         "",
         "| metric | " + " | ".join(names) + " |",
         "| --- | " + " | ".join("---" for _ in names) + " |",
@@ -201,8 +203,8 @@ def render_summary(result: dict[str, Any]) -> str:
         "",
         "## ficrate per warning",
         "",
-        "| warning | known | support | precision | recall | F1 | ECE | AUC |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| warning | known | support | precision | recall | F1 | ECE | AUC [95% CI] |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for w, v in ours["warnings"]["per_label"].items():
         ece = "–" if v["ece"] is None else f"{v['ece']:.3f}"

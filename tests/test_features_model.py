@@ -34,8 +34,10 @@ def test_shared_slope_keeps_flagged_weights_non_negative():
     assert bound.coef_[0, 1] == pytest.approx(0.0, abs=1e-8)
     assert bound.coef_[0, 0] > 0.5 and (bound.coef_[0] == bound.coef_[1]).all()
     assert bound.get_params()["positive"] == [False, True, False]
-    with pytest.raises(ValueError, match="2 flags for 3 features"):
+    with pytest.raises(ValueError, match=r"shape \(2,\); one flag per feature needs \(3,\)"):
         SharedSlopeOrdinalClassifier(positive=[True, False]).fit(X, y)
+    with pytest.raises(ValueError, match="must be booleans"):
+        SharedSlopeOrdinalClassifier(positive=["False", "True", "False"]).fit(X, y)
 
 
 def test_ordinal_probabilities_are_monotone_and_sum_to_one():

@@ -76,6 +76,8 @@ def test_the_guideline_senses_still_count():
     # suicide as a figure of speech is excluded, not the word: the act and the thought still count
     assert hits("She wrote a suicide note; he had thoughts of suicide.")["self_harm"] == 2
     assert hits("It would be suicide to stay, and he was suicidal.")["self_harm"] == 1
+    # "it's suicide" ends many a figure of speech, but a coroner says it too: only "... to" is excluded
+    assert hits("The coroner said it's suicide, not murder; that's suicide, the note says.")["self_harm"] == 2
 
 
 def test_identity_words_are_not_profanity_but_slurs_are():

@@ -141,3 +141,85 @@ def test_protocol_reports_the_ao3_mix_only_on_ao3_works_known_to_one_level() -> 
     assert "at_ao3_mix" not in ffn["rating"]
     none = protocol_report(lv, upper, W, levels, warn, {}, ("violence",), rounds=5)
     assert "at_ao3_mix" not in none["rating"]
+
+
+def test_mix_weights_count_each_archive_at_its_own_rating_mix():
+    from classifier.labels import AO3_RATING_MIX, FFN_RATING_MIX
+    from classifier.metrics import mix_weights
+
+    # AO3: 20 general, 40 teen, 40 mature, 20 explicit; FFN: 20 K-K+, 60 T, 30 M (mature..explicit).
+    lv = np.array([0] * 20 + [1] * 40 + [2] * 40 + [3] * 20 + [0] * 20 + [1] * 60 + [2] * 30, dtype=float)
+    upper = np.full(len(lv), np.nan)
+    upper[-30:] = 3
+    scales = np.array(["ao3"] * 120 + ["ffn"] * 110)
+    w = mix_weights(lv, upper, scales)
+    ao3, ffn = w[:120], w[120:]
+    for k, count in enumerate((20, 40, 40, 20)):
+        assert ao3[lv[:120] == k] == pytest.approx(AO3_RATING_MIX[k] / (count / 120))
+    assert ao3.sum() == pytest.approx(120)
+    assert ffn[:20] == pytest.approx(FFN_RATING_MIX[0] / (20 / 80))
+    assert ffn[20:80] == pytest.approx(FFN_RATING_MIX[1] / (60 / 80))
+    assert ffn[:80].sum() == pytest.approx(80)  # K-T keep their total: M's share is unknown
+    assert (ffn[80:] == 1).all()
+    # Unknown scale, or a level with too few works to weigh: every work counts once.
+    assert (mix_weights(lv, upper, None) == 1).all()
+    few = mix_weights(np.r_[lv[:5], lv[20:120]], np.full(105, np.nan), np.array(["ao3"] * 105))
+    assert (few == 1).all()
+
+
+def test_under_rated_budget_holds_at_the_archive_mix_when_a_level_is_rare_in_the_sample():
+    from classifier.metrics import UNDER_RATED_BUDGET, audit_figures, mix_weights
+
+    # Sampled per rating, as the full-length corpus is: general is rare here but common on AO3,
+    # and general works read hot. Counted as sampled, flagging them costs little of the budget.
+    rng = np.random.default_rng(1)
+    lv = np.repeat([0.0, 1.0, 2.0, 3.0], [40, 150, 150, 100])
+    levels = np.zeros((len(lv), 4))
+    for i, k in enumerate(lv.astype(int)):
+        p_up = rng.uniform(0.2, 0.95) if k == 0 else rng.uniform(0.0, 0.7)
+        if k < 3:
+            levels[i, k], levels[i, k + 1] = 1 - p_up, p_up
+        else:
+            levels[i, k] = 1.0
+    upper = np.full(len(lv), np.nan)
+    scales = np.array(["ao3"] * len(lv))
+    W, warn, ids = np.full((len(lv), 1), np.nan), np.zeros((len(lv), 1)), ("violence",)
+    w = mix_weights(lv, upper, scales)
+    sampled = audit_figures(levels, lv, upper, warn, W, {}, ids, scales=scales)
+    at_mix = audit_figures(levels, lv, upper, warn, W, {}, ids, scales=scales, weights=w)
+    replay = {k: sampled[k] for k in ("confidence_by_level", "confidence_by_scale")}
+    sampled_at_mix = audit_figures(levels, lv, upper, warn, W, {}, ids, scales=scales, weights=w, **replay)
+    assert sampled["under_rated_false_alarms"]["value"] <= UNDER_RATED_BUDGET + 1e-9
+    assert sampled_at_mix["under_rated_false_alarms"]["value"] > UNDER_RATED_BUDGET  # the budget breaks
+    assert at_mix["under_rated_false_alarms"]["value"] <= UNDER_RATED_BUDGET + 1e-9
+    assert at_mix["confidence_by_scale"]["ao3"]["general"] > sampled["confidence_by_scale"]["ao3"]["general"]
+
+
+def test_protocol_audit_figures_count_works_at_their_archive_mix():
+    """protocol_report (the card, evaluate) weights the audit figures as the budget was chosen."""
+    from classifier.metrics import audit_figures, mix_weights, protocol_report
+
+    rng = np.random.default_rng(2)
+    lv = np.repeat([0.0, 1.0, 2.0, 3.0], [20, 150, 150, 100])
+    levels = np.zeros((len(lv), 4))
+    for i, k in enumerate(lv.astype(int)):
+        p_up = rng.uniform(0.4, 0.99) if k == 0 else rng.uniform(0.0, 0.5)  # general reads hot
+        levels[i, min(k, 2)], levels[i, min(k, 2) + 1] = 1 - p_up, p_up
+    upper = np.full(len(lv), np.nan)
+    scales = np.array(["ao3"] * len(lv))
+    W = np.zeros((len(lv), 1))
+    W[rng.random(len(lv)) < 0.2, 0] = 1
+    warn = np.clip(W[:, :1] * 0.5 + rng.random((len(lv), 1)) * 0.6, 0, 1)
+    audit = {"confidence_by_level": {"general": 0.6, "teen": 0.6, "mature": 0.6}, "warning_confidence": 0.5}
+    rep = protocol_report(
+        lv, upper, W, levels, warn, {"violence": 0.5}, ("violence",), rounds=5, audit=audit, scales=scales
+    )
+    w = mix_weights(lv, upper, scales)
+    weighted = audit_figures(
+        levels, lv, upper, warn, W, {"violence": 0.5}, ("violence",), scales=scales, weights=w, **audit
+    )
+    plain = audit_figures(levels, lv, upper, warn, W, {"violence": 0.5}, ("violence",), scales=scales, **audit)
+    for key in ("under_rated_false_alarms", "under_rated_recall_1_level", "missing_warning_false_alarms"):
+        assert rep["audit"][key]["value"] == weighted[key]["value"], key
+    # General is 5% of this sample and 36% of AO3: its hot reads weigh seven times over at the mix.
+    assert rep["audit"]["under_rated_false_alarms"]["value"] > 2 * plain["under_rated_false_alarms"]["value"]

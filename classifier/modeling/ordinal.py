@@ -186,9 +186,12 @@ class SharedSlopeOrdinalClassifier(_CumulativeOrdinal):
         n_thr, d = len(self.classes_) - 1, X.shape[1]
         bounds = None
         if self.positive is not None:
-            positive = np.asarray(self.positive, dtype=bool)
+            positive = np.asarray(self.positive)
+            if positive.dtype != bool and not (positive.dtype.kind in "iu" and np.isin(positive, (0, 1)).all()):
+                raise ValueError(f"positive must be booleans (one per feature), got dtype {positive.dtype}")
             if positive.shape != (d,):
-                raise ValueError(f"positive has {positive.size} flags for {d} features")
+                raise ValueError(f"positive has shape {positive.shape}; one flag per feature needs ({d},)")
+            positive = positive.astype(bool)
             bounds = [(0.0, None) if p else (None, None) for p in positive] + [(None, None)] * n_thr
         decided = _threshold_rows(self.classes_, level, top)
         rows = [r for r, _ in decided]

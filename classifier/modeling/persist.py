@@ -213,9 +213,9 @@ PROTOCOL_NOTE = (
     "figures replay the audit on honestly labelled works (false alarms) and on planted errors made from them "
     "(the declared rating lowered by one or two levels; every archive warning removed), at the default "
     "confidences, which were chosen on these same out-of-fold works to keep false alarms within budget "
-    "(under-rated <= 4%, missing-warning <= 8% of honest works). The corpus was sampled per rating, so the "
-    "audit figures count each work at its archive's own rating mix (AO3's; FFN's among K-T), and the rating "
-    "accuracies are also given at AO3's mix."
+    "(under-rated <= 4% of honest works counted at each archive's own rating mix, AO3's and FFN's among K-T; "
+    "missing-warning <= 8% counted as sampled). The corpus was sampled per rating, so the audit figures count "
+    "each work at its archive's rating mix, and the rating accuracies are also given at AO3's mix."
 )
 
 

@@ -300,7 +300,7 @@ def train_story_model(
         thresholds,
         warning_ids,
         scales=np.tile(scales, n_rep),
-        # Each work counted at AO3's own rating mix, as the figures below count it.
+        # Each work counted at its archive's own rating mix (AO3's, FFN's K-T), as the figures below count it.
         weights=np.tile(mix_weights(lv, upper, scales), n_rep),
     )
     audit_defaults = {
