@@ -475,7 +475,13 @@ def audit_figures(
     if confidence_by_scale and scales is not None:
         for scale, conf in confidence_by_scale.items():
             need[scales == scale] = [conf.get(n, confidence_by_level.get(n, 1.0)) for n in names] + [1.0]
-    out: dict[str, Any] = {"min_confidence": min_confidence, "confidence_by_level": confidence_by_level}
+    out: dict[str, Any] = {
+        "min_confidence": min_confidence,
+        "confidence_by_level": confidence_by_level,
+        # Whether the figures count works at their archive's rating mix (a scale with a thin level
+        # falls back to counting them as sampled).
+        "at_rating_mix": bool(not np.allclose(wt, 1.0)),
+    }
     if confidence_by_scale:
         out["confidence_by_scale"] = confidence_by_scale
     out["under_rated_false_alarms"] = _rate(above[exact] >= need[exact, y[exact]], weights=wt[exact])

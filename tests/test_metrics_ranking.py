@@ -223,3 +223,21 @@ def test_protocol_audit_figures_count_works_at_their_archive_mix():
         assert rep["audit"][key]["value"] == weighted[key]["value"], key
     # General is 5% of this sample and 36% of AO3: its hot reads weigh seven times over at the mix.
     assert rep["audit"]["under_rated_false_alarms"]["value"] > 2 * plain["under_rated_false_alarms"]["value"]
+    # The card says how the figures were counted.
+    from classifier.modeling.persist import render_protocol
+
+    assert rep["audit"]["at_rating_mix"] and not plain["at_rating_mix"]
+    assert "works counted at their archive's rating mix:" in "\n".join(render_protocol("cv", rep))
+    thin = protocol_report(
+        lv[15:],
+        upper[15:],
+        W[15:],
+        levels[15:],
+        warn[15:],
+        {"violence": 0.5},
+        ("violence",),
+        rounds=5,
+        audit=audit,
+        scales=scales[15:],
+    )
+    assert "works counted as sampled" in "\n".join(render_protocol("cv", thin))  # 5 general works: no mix

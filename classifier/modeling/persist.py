@@ -302,7 +302,11 @@ def render_protocol(title: str, rep: dict[str, Any]) -> list[str]:
                 ", ".join(f"{k} {v:.2f}" for k, v in (a.get("warning_confidence_by_label") or {}).items())
                 or f"{a['warning_confidence']:.2f}"
             )
-            + ":",
+            + (
+                "; works counted at their archive's rating mix:"
+                if a.get("at_rating_mix")
+                else "; works counted as sampled (no level mix to weigh them to):"
+            ),
             "",
         ]
         lines += ["| audit figure | value [95% CI] |", "| --- | --- |"]
