@@ -100,6 +100,10 @@ def evaluate_model(
     say = progress or (lambda _m: None)
     say("reading the labelled data")
     frame, errors = load_training_frame(data, taxonomy, read_options)
+    # A text with no known rating and no known warning (a README beside the stories) measures nothing.
+    labelled = frame[["rating", *taxonomy.warning_ids]].notna().any(axis=1).to_numpy() if len(frame) else []
+    unlabelled = int(len(frame) - np.count_nonzero(labelled))
+    frame = frame[labelled].reset_index(drop=True) if len(frame) else frame
     if len(frame) == 0:
         raise ValueError(f"no labelled texts found in {', '.join(data)}")
     texts, Y, groups, _w = frame_to_arrays(frame, taxonomy.warning_ids)
@@ -135,6 +139,7 @@ def evaluate_model(
         "model_created": card.get("created"),
         "data": list(data),
         "texts": len(texts),
+        "unlabelled_texts": unlabelled,
         "read_errors": errors,
         "systems": systems,
     }
@@ -160,7 +165,7 @@ def render_summary(result: dict[str, Any]) -> str:
         f"# Evaluation of {result.get('model')}",
         "",
         f"Data: {', '.join(result['data'])} ({result['texts']} labelled texts; "
-        f"{len(result['read_errors'])} unreadable).",
+        f"{result.get('unlabelled_texts', 0)} without any label, left out; {len(result['read_errors'])} unreadable).",
         "Figures are value [95% bootstrap CI]. Unknown labels are left out; an FFN M counts as exact for "
         "mature or explicit. Audit rows replay `ficrate audit` at the model's default confidences on these "
         "works as labelled (false alarms) and with planted errors (the rating lowered one or two levels; "

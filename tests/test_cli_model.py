@@ -169,6 +169,12 @@ def test_evaluate_writes_report_with_baselines(tmp_path):
     assert {"ficrate", "lexicon-rule"} <= set(metrics["systems"])
     rating = metrics["systems"]["ficrate"]["rating"]
     assert rating["n"] == 7 and len(rating["exact_accuracy"]["ci95"]) == 2
+    # library-cat declares nothing: left out, and said so, rather than counted as labelled
+    assert metrics["texts"] == 7 and metrics["unlabelled_texts"] == 1
+    assert (
+        "(7 labelled texts; 1 without any label, left out; 0 unreadable)"
+        in (tmp_path / "rep" / "summary.md").read_text()
+    )
     assert "| rating exact accuracy |" in (tmp_path / "rep" / "summary.md").read_text()
     assert sum(b["n"] for b in rating["by_length"]) == 7
     assert "## ficrate rating by story length" in (tmp_path / "rep" / "summary.md").read_text()
