@@ -20,12 +20,27 @@ def _ci(values: list[float]) -> list[float]:
     return [round(float(np.percentile(arr, 2.5)), 4), round(float(np.percentile(arr, 97.5)), 4)]
 
 
-def bootstrap(fn: Callable[[np.ndarray], float], n: int, *, rounds: int = 200, seed: int = 0) -> list[float]:
-    """95% percentile interval of ``fn(indices)`` over ``rounds`` resamples of ``range(n)``."""
+def bootstrap(
+    fn: Callable[[np.ndarray], float],
+    n: int,
+    *,
+    rounds: int = 200,
+    seed: int = 0,
+    strata: np.ndarray | None = None,
+) -> list[float]:
+    """95% percentile interval of ``fn(indices)`` over ``rounds`` resamples of ``range(n)``.
+
+    With ``strata`` (a label per index) each stratum is resampled to its own size, as a sample
+    drawn per stratum (the full-length corpus, per rating) was: figures weighted to another mix
+    then do not also vary with how many works of each level a resample happens to draw.
+    """
     if n == 0:
         return [float("nan"), float("nan")]
     rng = np.random.default_rng(seed)
-    return _ci([fn(rng.integers(0, n, n)) for _ in range(rounds)])
+    if strata is None:
+        return _ci([fn(rng.integers(0, n, n)) for _ in range(rounds)])
+    groups = [np.flatnonzero(strata == g) for g in np.unique(strata)]
+    return _ci([fn(np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])) for _ in range(rounds)])
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
@@ -312,9 +327,11 @@ def _p_above(levels: np.ndarray, declared: np.ndarray) -> np.ndarray:
     return cum[np.arange(len(cum)), np.minimum(declared + 1, len(RATING_LEVELS))]
 
 
-def _rate(x: np.ndarray, *, weights: np.ndarray | None = None, rounds: int = 200) -> dict[str, Any]:
+def _rate(
+    x: np.ndarray, *, weights: np.ndarray | None = None, strata: np.ndarray | None = None, rounds: int = 200
+) -> dict[str, Any]:
     """Mean of ``x`` (a rate, or a mean error), weighted by ``weights`` if given, with its count and
-    bootstrap interval."""
+    bootstrap interval (resampled within ``strata`` if given, see :func:`bootstrap`)."""
     x = np.asarray(x, dtype=float)
     if len(x) == 0:
         return {"value": None, "n": 0}
@@ -323,7 +340,8 @@ def _rate(x: np.ndarray, *, weights: np.ndarray | None = None, rounds: int = 200
     def mean(ix: np.ndarray) -> float:
         return float((w[ix] * x[ix]).sum() / w[ix].sum())
 
-    return {"value": round(mean(np.arange(len(x))), 4), "n": len(x), "ci95": bootstrap(mean, len(x), rounds=rounds)}
+    ci = bootstrap(mean, len(x), rounds=rounds, strata=strata)
+    return {"value": round(mean(np.arange(len(x))), 4), "n": len(x), "ci95": ci}
 
 
 def choose_level_confidences(
@@ -454,6 +472,9 @@ def audit_figures(
     from classifier.labels import ARCHIVE_WARNINGS
 
     wt = np.ones(len(lv)) if weights is None else np.asarray(weights, dtype=float)
+    # Resample per archive and declared level, as the works were drawn (see bootstrap).
+    scale_code = np.unique(np.asarray(scales).astype(str), return_inverse=True)[1] if scales is not None else 0
+    strata = np.zeros(len(lv), dtype=int) + scale_code * 8 + np.nan_to_num(lv, nan=-1).astype(int) + 1
     exact = ~np.isnan(lv) & np.isnan(upper)
     y = np.where(exact, lv, 0).astype(int)
     above = _p_above(levels, y)
@@ -484,17 +505,19 @@ def audit_figures(
     }
     if confidence_by_scale:
         out["confidence_by_scale"] = confidence_by_scale
-    out["under_rated_false_alarms"] = _rate(above[exact] >= need[exact, y[exact]], weights=wt[exact])
+    out["under_rated_false_alarms"] = _rate(
+        above[exact] >= need[exact, y[exact]], weights=wt[exact], strata=strata[exact]
+    )
     for drop in (1, 2):
         sel = exact & (y >= drop)
         declared = y[sel] - drop
         planted = _p_above(levels[sel], declared)
         caught = planted >= need[sel][np.arange(len(declared)), declared]
-        out[f"under_rated_recall_{drop}_level"] = _rate(caught, weights=wt[sel])
+        out[f"under_rated_recall_{drop}_level"] = _rate(caught, weights=wt[sel], strata=strata[sel])
     cols = [j for j, w in enumerate(warning_ids) if w in ARCHIVE_WARNINGS]
     known = ~np.isnan(W[:, cols]).any(axis=1)
     thr = np.array([thresholds.get(warning_ids[j], 0.5) for j in cols])
-    P, T, wk = warn[known][:, cols], W[known][:, cols] == 1, wt[known]
+    P, T, wk, sk = warn[known][:, cols], W[known][:, cols] == 1, wt[known], strata[known]
 
     labels = [warning_ids[j] for j in cols]
 
@@ -524,11 +547,13 @@ def audit_figures(
     out["warning_confidence"] = warning_confidence
     out["warning_confidence_by_label"] = warning_confidence_by_label
     # Honest works: declared exactly what they carry; a flag is a missing-warning on a warning they lack.
-    out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1), weights=wk)
+    out["missing_warning_false_alarms"] = _rate((f & ~T).any(axis=1), weights=wk, strata=sk)
     # Planted: every present archive warning removed from the header; caught when any is flagged.
     carrying = T.any(axis=1)
-    out["missing_warning_recall"] = _rate(f[carrying].any(axis=1), weights=wk[carrying])
-    out["missing_warning_recall_per_warning"] = _rate(f[T], weights=(T * wk[:, None])[T])
+    out["missing_warning_recall"] = _rate(f[carrying].any(axis=1), weights=wk[carrying], strata=sk[carrying])
+    out["missing_warning_recall_per_warning"] = _rate(
+        f[T], weights=(T * wk[:, None])[T], strata=np.broadcast_to(sk[:, None], T.shape)[T]
+    )
     return out
 
 
@@ -595,7 +620,8 @@ def rating_at_mix(
         def acc(ix: np.ndarray, hit: np.ndarray = hit) -> float:
             return float((w[ix] * hit[ix]).sum() / w[ix].sum())
 
-        out[name] = {"value": round(acc(np.arange(len(y))), 4), "ci95": bootstrap(acc, len(y), rounds=rounds)}
+        ci = bootstrap(acc, len(y), rounds=rounds, strata=y)  # the levels were drawn apart
+        out[name] = {"value": round(acc(np.arange(len(y))), 4), "ci95": ci}
     return out
 
 

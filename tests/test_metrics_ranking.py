@@ -241,3 +241,21 @@ def test_protocol_audit_figures_count_works_at_their_archive_mix():
         scales=scales[15:],
     )
     assert "works counted as sampled" in "\n".join(render_protocol("cv", thin))  # 5 general works: no mix
+
+
+def test_bootstrap_within_strata_keeps_each_stratums_size():
+    from classifier.metrics import bootstrap
+
+    strata = np.repeat([0, 1, 2], [10, 60, 30])
+    share_of_first = lambda ix: float((strata[ix] == 0).mean())  # noqa: E731
+    assert bootstrap(share_of_first, 100, rounds=50, strata=strata) == [0.1, 0.1]
+    lo, hi = bootstrap(share_of_first, 100, rounds=50)
+    assert lo < 0.1 < hi  # drawn as one pool, the strata's sizes wander
+    # A weighted rate whose strata differ: resampled within them, its interval is narrower.
+    from classifier.metrics import _rate
+
+    x = (strata == 0).astype(float)  # every work of stratum 0 flagged, no other
+    w = np.where(strata == 0, 3.0, 1.0)
+    within = _rate(x, weights=w, strata=strata, rounds=100)["ci95"]
+    pooled = _rate(x, weights=w, rounds=100)["ci95"]
+    assert within[1] - within[0] < 1e-9 < pooled[1] - pooled[0]
