@@ -317,10 +317,9 @@ class CompiledLexicon:
                     n = len(phrase_offsets(low, phrase))
                     for k in self.phrases[phrase]:
                         counts[k] += n
-        if self.exclusion_keys:
-            for ks in self.excluded_words(low, keys).values():
-                for k in ks:
-                    counts[k] = max(0.0, counts[k] - 1)
+        for ks in self.excluded_words(low, keys).values():
+            for k in ks:
+                counts[k] = max(0.0, counts[k] - 1)
         return counts
 
     def excluded_words(self, low: str, keys: AbstractSet[str]) -> dict[int, set[int]]:

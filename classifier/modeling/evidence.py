@@ -164,7 +164,7 @@ def evidence_spans(
     # A word inside an everyday phrase ("blood pressure") counts nothing there for the categories
     # the phrase is listed under: no mark either, unless it still counts for another of the label's.
     if excluded is None:
-        excluded = lex.excluded_words(low, toks) if lex.exclusion_keys else {}
+        excluded = lex.excluded_words(low, toks)
     cats = _category_indices(label, lexicon) if excluded else frozenset()
     spans: list[tuple[int, int]] = []
     for word in own | context:
@@ -357,7 +357,7 @@ def passage_parts(
         opened = open_categories(low, lexicon)
     else:
         opened = frozenset(lex.context_open(list(counted)))
-    excluded = lex.excluded_words(low, tokens) if lex.exclusion_keys else {}
+    excluded = lex.excluded_words(low, tokens)
     return PassageParts(sentence_spans(text, start, end), low, tokens, opened, origin, lexicon, excluded)
 
 
